@@ -1,0 +1,67 @@
+# One entry point for everything a developer or CI does with this project.
+PYTHON ?= python3
+VENV := .venv
+TOOLS_VENV := .venv-tools
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOOLS_STAMP := $(TOOLS_VENV)/.installed
+STAGE ?= dev
+
+.PHONY: run test lint format template-check unit integration e2e bench seed openapi clean build deploy
+
+$(STAMP): requirements/dev.txt requirements/constraints.txt shared/requirements.txt layers/adapters/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	touch $@
+
+$(TOOLS_STAMP): requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS_VENV)/bin/python -m pip install --quiet -r requirements/tools.txt
+	touch $@
+
+## run: the whole application on this machine (API on http://127.0.0.1:3000)
+run: $(STAMP)
+	$(PY) -m local run
+
+## test: lint, template checks, then unit, integration and end-to-end tests
+test: lint template-check
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+template-check: $(TOOLS_STAMP)
+	$(TOOLS_VENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(TOOLS_VENV)/bin/cfn-lint template.yaml
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit
+
+integration: $(STAMP)
+	$(PY) -m pytest tests/integration
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e
+
+bench: $(STAMP)
+	$(PY) -m pytest benchmarks -p no:cacheprovider
+
+## seed: load the reference data into a deployed stage (uses your AWS credentials)
+seed: $(STAMP)
+	$(PY) -m local seed --stack-name trading-api-$(STAGE)
+
+build: $(TOOLS_STAMP)
+	$(TOOLS_VENV)/bin/sam build
+
+deploy: build
+	$(TOOLS_VENV)/bin/sam deploy --config-env $(STAGE)
+
+clean:
+	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .ruff_cache

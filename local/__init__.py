@@ -1,0 +1,1 @@
+"""Local development stand-ins for the cloud services the API depends on."""

@@ -1,0 +1,151 @@
+"""The local stack: every part of the application on this machine, wired as in AWS."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from pathlib import Path
+from typing import Any
+
+from local.authorizer import CognitoAuthorizer
+from local.aws import LocalAws, apply_environment, provision, start_moto
+from local.seed import seed_reference_data
+from local.template import PROJECT_ROOT, Template, load_template
+from local.workers import FunctionPool
+
+STATE_FILE = PROJECT_ROOT / ".local" / "stack.json"
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class DevRouteError(Exception):
+    """A dev route's bad input: answered as a 422 in the API's own shape."""
+
+    def __init__(self, value: Any, msg: str, param: str) -> None:
+        super().__init__(msg)
+        self.body = {"errors": [{"value": value, "msg": msg, "param": param, "location": "body"}]}
+
+
+class LocalStack:
+    def __init__(self, template: Template | None = None) -> None:
+        self.template = template or load_template()
+        self.aws: LocalAws | None = None
+        self.pools: dict[str, FunctionPool] = {}
+        self.authorizer: CognitoAuthorizer | None = None
+        self._password_salt = secrets.token_hex(8)
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        server, endpoint_url = start_moto()
+        self.aws = provision(self.template, endpoint_url, server)
+        # This process also runs the dev routes (seed, token plans): it talks to the same moto.
+        apply_environment({**self.aws.environment, **self.shared_function_environment()})
+        from core.config import get_settings
+
+        get_settings.cache_clear()
+        seed_reference_data()
+        self.authorizer = CognitoAuthorizer(self.aws.jwks_url, self.aws.issuer, self.aws.user_pool_client_id)
+        worker_environment = self.aws.environment
+        self.pools = {
+            logical_id: FunctionPool(spec, worker_environment)
+            for logical_id, spec in self.template.functions().items()
+        }
+
+    def shared_function_environment(self) -> dict[str, str]:
+        """The variables every function gets (the template's Globals), resolved locally."""
+        variables = self.template.document.get("Globals", {}).get("Function", {}).get("Environment", {})
+        return {name: str(self.template.resolve(value)) for name, value in variables.get("Variables", {}).items()}
+
+    def write_state(self, api_url: str) -> None:
+        assert self.aws is not None
+        STATE_FILE.parent.mkdir(exist_ok=True)
+        STATE_FILE.write_text(
+            json.dumps(
+                {
+                    "apiUrl": api_url,
+                    "awsEndpointUrl": self.aws.endpoint_url,
+                    "userPoolId": self.aws.user_pool_id,
+                    "userPoolClientId": self.aws.user_pool_client_id,
+                    "localValues": self.template.local_values,
+                },
+                indent=2,
+            )
+        )
+
+    def stop(self) -> None:
+        for pool in self.pools.values():
+            pool.stop()
+        if self.aws is not None:
+            self.aws.stop()
+        if STATE_FILE.exists():
+            STATE_FILE.unlink()
+
+    # ---------------------------------------------------------------- dev routes
+    def issue_token(self, email: Any, plan: Any = None) -> dict[str, str]:
+        """Creates the user if missing, signs in with USER_PASSWORD_AUTH and optionally gives them a plan."""
+        assert self.aws is not None
+        if not isinstance(email, str) or not EMAIL.match(email):
+            raise DevRouteError(email, "must be a valid email", "email")
+        chosen_plan = None
+        if plan is not None:
+            from core.repositories.catalog import CatalogRepository
+            from core.services.subscription import find_plan
+
+            chosen_plan = find_plan(CatalogRepository(), str(plan))
+            if chosen_plan is None:
+                raise DevRouteError(plan, "must be a plan name or id", "plan")
+        cognito = self.aws.client("cognito-idp")
+        password = "Local-" + hashlib.sha256(f"{self._password_salt}:{email}".encode()).hexdigest()[:20] + "!A1"
+        try:
+            cognito.admin_create_user(
+                UserPoolId=self.aws.user_pool_id,
+                Username=email,
+                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                MessageAction="SUPPRESS",
+            )
+        except cognito.exceptions.UsernameExistsException:
+            pass
+        cognito.admin_set_user_password(
+            UserPoolId=self.aws.user_pool_id, Username=email, Password=password, Permanent=True
+        )
+        result = cognito.initiate_auth(
+            ClientId=self.aws.user_pool_client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )["AuthenticationResult"]
+        token = result["IdToken"]
+        from jose import jwt
+
+        subject = jwt.get_unverified_claims(token)["sub"]
+        if chosen_plan is not None:
+            from core.repositories.subscription import SubscriptionRepository
+            from core.services.subscription import assign_plan
+
+            assign_plan(SubscriptionRepository(), subject, chosen_plan)
+        return {"idToken": token, "sub": subject}
+
+    def jobs(self) -> dict[str, Any]:
+        return {
+            schedule.job_name: schedule
+            for spec in self.template.functions().values()
+            for schedule in spec.schedules
+        }
+
+    def run_job(self, name: str) -> Any:
+        schedule = self.jobs()[name]
+        event = {
+            "version": "0",
+            "id": "local",
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "time": None,
+            "resources": [],
+            "detail": {},
+            **(json.loads(schedule.event["input"]) if isinstance(schedule.event.get("input"), str) else {}),
+        }
+        return self.pools[schedule.function].invoke(event)
+
+
+def function_source(logical_id: str, template: Template | None = None) -> Path:
+    return (template or load_template()).functions()[logical_id].code_dir / "app.py"

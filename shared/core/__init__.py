@@ -1,0 +1,1 @@
+"""Shared domain code of the trading API: one copy, shipped to every function through the core layer."""

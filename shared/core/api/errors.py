@@ -1,0 +1,178 @@
+"""The one place that turns errors into the documented response bodies.
+
+| status | body                                              |
+|--------|---------------------------------------------------|
+| 400    | {"message": "..."}   body is not a JSON object    |
+| 401    | {"message": "Unauthorized"}                       |
+| 404    | {"message": "route not found"}                    |
+| 413    | {"message": "request body too large"}             |
+| 422    | {"errors": [{"value", "msg", "param", "location"}]} |
+| 433    | {"error": "<message> (<code>)"}                   |
+| 500    | {"message": "Internal server error"}              |
+| 503    | {"message": "..."}                                |
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from core.errors import (
+    BusinessRuleError,
+    FieldError,
+    FieldValidationError,
+    MalformedBodyError,
+    NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UnauthorizedError,
+)
+from core.observability import logger
+
+JSON = "application/json"
+ROUTE_NOT_FOUND = {"message": "route not found"}
+MALFORMED_BODY = {"message": "request body must be a JSON object"}
+
+# Path parameters are named for what they identify in the routes; the API reports them all as ``id``.
+_PATH_PARAMETER_NAMES = {"API_KEY_ID": "id", "STRATEGY_ID": "id", "STRATEGY_FOLLOW_ID": "id"}
+_LOCATIONS = {"path": "params", "query": "query", "body": "body", "header": "headers"}
+# Errors that mean the body as a whole is not a JSON object, rather than a field being wrong.
+_WHOLE_BODY_ERRORS = {"json_invalid", "model_attributes_type", "model_type", "dict_type", "missing"}
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(status_code=status, content_type=JSON, body=json.dumps(body, separators=(",", ":")))
+
+
+def field_errors_response(errors: Iterable[FieldError]) -> Response:
+    return json_response(
+        422,
+        {
+            "errors": [
+                {"value": error.value, "msg": error.msg, "param": error.param, "location": error.location}
+                for error in errors
+            ]
+        },
+    )
+
+
+def _expected_values(context: Mapping[str, Any]) -> str:
+    expected = str(context.get("expected", ""))
+    values = [part.strip(" '\"") for part in expected.replace(" or ", ", ").split(",") if part.strip()]
+    return "[" + ", ".join(values) + "]"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """The express-validator style message for pydantic's built-in error types."""
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    messages = {
+        "missing": "is required",
+        "string_type": "must be a string",
+        "bool_type": "must be a boolean",
+        "bool_parsing": "must be a boolean",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "int_from_float": "must be an integer",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
+        "decimal_type": "must be a number",
+        "decimal_parsing": "must be a number",
+        "finite_number": "must be a number",
+        "list_type": "must be an array",
+        "enum": f"must be one of {_expected_values(context)}",
+        "literal_error": f"must be one of {_expected_values(context)}",
+        "string_too_long": f"length must be less than {int(context.get('max_length', 0)) + 1}",
+        "string_too_short": f"length must be at least {context.get('min_length')}",
+        "too_long": f"must contain at most {context.get('max_length')} items",
+        "too_short": f"must contain at least {context.get('min_length')} items",
+        "greater_than_equal": f"must be greater than or equal to {context.get('ge')}",
+        "greater_than": f"must be greater than {context.get('gt')}",
+        "less_than_equal": f"must be less than or equal to {context.get('le')}",
+        "less_than": f"must be less than {context.get('lt')}",
+        "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+        "date_parsing": "must be a date (YYYY-MM-DD)",
+        "date_type": "must be a date (YYYY-MM-DD)",
+    }
+    return messages.get(kind, str(error.get("msg", "is invalid")))
+
+
+def _param(location: str, path: Sequence[Any]) -> str:
+    if not path:
+        return ""
+    head, *rest = path
+    name = _PATH_PARAMETER_NAMES.get(str(head), str(head)) if location == "path" else str(head)
+    for part in rest:
+        name += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return name
+
+
+def to_field_error(error: Mapping[str, Any]) -> FieldError:
+    location, *path = error.get("loc") or ("body",)
+    value = None if error.get("type") == "missing" else error.get("input")
+    return FieldError(
+        value=value,
+        msg=_message(error),
+        param=_param(str(location), path),
+        location=_LOCATIONS.get(str(location), "body"),  # type: ignore[arg-type]
+    )
+
+
+def _is_malformed_body(error: Mapping[str, Any]) -> bool:
+    loc = tuple(error.get("loc") or ())
+    if error.get("type") == "json_invalid":
+        return True
+    return loc == ("body",) and error.get("type") in _WHOLE_BODY_ERRORS
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response:
+        problems = list(error.errors())
+        if any(_is_malformed_body(problem) for problem in problems):
+            return json_response(400, MALFORMED_BODY)
+        return field_errors_response(to_field_error(problem) for problem in problems)
+
+    @app.exception_handler(FieldValidationError)
+    def _invalid_fields(error: FieldValidationError) -> Response:
+        return field_errors_response(error.errors)
+
+    @app.exception_handler(BusinessRuleError)
+    def _business_rule(error: BusinessRuleError) -> Response:
+        logger.info("business rule refused the request", extra={"code": error.code, "detail": error.detail})
+        return json_response(433, {"error": f"{error.message} ({error.code})"})
+
+    @app.exception_handler(NotFoundError)
+    def _not_found(_: NotFoundError) -> Response:
+        return json_response(404, ROUTE_NOT_FOUND)
+
+    @app.not_found
+    def _unknown_route(_: Exception) -> Response:
+        return json_response(404, ROUTE_NOT_FOUND)
+
+    @app.exception_handler(UnauthorizedError)
+    def _unauthorized(_: UnauthorizedError) -> Response:
+        return json_response(401, {"message": "Unauthorized"})
+
+    @app.exception_handler(MalformedBodyError)
+    def _malformed(_: MalformedBodyError) -> Response:
+        return json_response(400, MALFORMED_BODY)
+
+    @app.exception_handler(PayloadTooLargeError)
+    def _too_large(_: PayloadTooLargeError) -> Response:
+        return json_response(413, {"message": "request body too large"})
+
+    @app.exception_handler(ServiceUnavailableError)
+    def _unavailable(error: ServiceUnavailableError) -> Response:
+        logger.warning("upstream unavailable", extra={"detail": error.message})
+        return json_response(503, {"message": error.message})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response:
+        # The traceback goes to the log (never the response); exception messages of our adapters carry no secrets.
+        logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+        return json_response(500, {"message": "Internal server error"})

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class PaymentType(StrEnum):
+    STRIPE = "STRIPE"
+
+
+class UserSubscription(BaseModel):
+    """The plan a user holds now. Written by the payment provider's webhooks (or the local stack's token route)."""
+
+    plan_id: str
+    payment_type: PaymentType = PaymentType.STRIPE
+    status: str = "active"
+    updated_at: str

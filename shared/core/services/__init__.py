@@ -1,0 +1,1 @@
+"""Business logic: plain functions over repositories, unaware of API Gateway."""

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from core.models.profile import PROFILE_FIELDS, Profile
+from core.repositories.profile import ProfileRepository
+from core.timeutil import iso_now
+
+
+def update_profile(profiles: ProfileRepository, user_id: str, changes: Mapping[str, str | None]) -> Profile:
+    """Partial update: only the given fields change; ``None`` clears a field. The first update creates it."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    return profiles.apply_changes(user_id, changes, now=iso_now())

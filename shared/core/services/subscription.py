@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.models.catalog import Plan
+from core.models.subscription import PaymentType, UserSubscription
+from core.repositories.catalog import CatalogRepository
+from core.repositories.subscription import SubscriptionRepository
+from core.timeutil import iso_now
+
+ACTIVE_STATUSES = frozenset({"active", "trialing"})
+
+
+@dataclass(frozen=True)
+class CurrentPlan:
+    subscription: UserSubscription
+    plan: Plan
+
+
+def current_plan(
+    subscriptions: SubscriptionRepository, catalog: CatalogRepository, user_id: str
+) -> CurrentPlan | None:
+    """The plan whose limits bind the user now, or None without an active subscription."""
+    subscription = subscriptions.get(user_id)
+    if subscription is None or subscription.status not in ACTIVE_STATUSES:
+        return None
+    plan = catalog.get_plan(subscription.plan_id)
+    if plan is None:
+        return None
+    return CurrentPlan(subscription=subscription, plan=plan)
+
+
+def find_plan(catalog: CatalogRepository, id_or_name: str) -> Plan | None:
+    """A plan by id, or by name preferring a public plan (names are not unique across public and private)."""
+    plan = catalog.get_plan(id_or_name)
+    if plan is not None:
+        return plan
+    named = [plan for plan in catalog.list_plans() if plan.name.upper() == id_or_name.upper()]
+    return sorted(named, key=lambda p: not p.public)[0] if named else None
+
+
+def assign_plan(subscriptions: SubscriptionRepository, user_id: str, plan: Plan) -> UserSubscription:
+    """Makes ``plan`` the user's active plan, as a completed checkout does."""
+    subscription = UserSubscription(plan_id=plan.id, payment_type=PaymentType.STRIPE, updated_at=iso_now())
+    subscriptions.put(user_id, subscription)
+    return subscription
