@@ -6,6 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 STAGE ?= dev
+export SAM_CLI_TELEMETRY = 0
 
 .PHONY: run test lint format template-check unit integration e2e bench seed openapi clean build deploy
 

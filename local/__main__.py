@@ -1,8 +1,8 @@
 """``python -m local``: run the local stack, invoke one function as ``sam local invoke`` would, or seed a stage.
 
-    python -m local run [--port 3000]
-    python -m local invoke <FunctionLogicalId> --event events/<file>.json
-    python -m local seed --stack-name trading-api-dev [--region us-east-1]
+python -m local run [--port 3000]
+python -m local invoke <FunctionLogicalId> --event events/<file>.json
+python -m local seed --stack-name trading-api-dev [--region us-east-1]
 """
 
 from __future__ import annotations

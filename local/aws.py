@@ -73,7 +73,9 @@ def provision(template: Template, endpoint_url: str, server: Any | None = None) 
     dynamodb = aws.client("dynamodb")
     for table in template.tables():
         dynamodb.create_table(**create_table_request(table))
-        template.local_values[f"{table.logical_id}.Arn"] = f"arn:aws:dynamodb:{REGION}:123456789012:table/{table.name}"
+        template.local_values[f"{table.logical_id}.Arn"] = (
+            f"arn:aws:dynamodb:{REGION}:123456789012:table/{table.name}"
+        )
 
     pool_properties = template.resolve(template.resources["UserPool"]["Properties"])
     cognito = aws.client("cognito-idp")

@@ -88,7 +88,9 @@ class Gateway:
             return GatewayResponse(200, b"{}", {name: [value] for name, value in CORS_HEADERS.items()})
         chosen = next(((route, match) for route, match in matches if route.method == method), None)
         if chosen is None:
-            return ROUTE_NOT_FOUND  # API Gateway's "Missing Authentication Token", mapped to 404 in the template
+            return (
+                ROUTE_NOT_FOUND  # API Gateway's "Missing Authentication Token", mapped to 404 in the template
+            )
         route, match = chosen
         claims = None
         if not route.public:
@@ -146,7 +148,9 @@ class Gateway:
 
     def _job(self, _: dict[str, Any], name: str) -> GatewayResponse:
         if name not in self.stack.jobs():
-            return GatewayResponse.json(404, {"message": f"unknown job {name}", "jobs": sorted(self.stack.jobs())})
+            return GatewayResponse.json(
+                404, {"message": f"unknown job {name}", "jobs": sorted(self.stack.jobs())}
+            )
         return GatewayResponse.json(200, self.stack.run_job(name))
 
     def _swagger(self, path: str) -> GatewayResponse:
@@ -172,7 +176,7 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
                 self.close_connection = True
             else:
                 body = self.rfile.read(length) if length else b""
-                headers = {key: value for key, value in self.headers.items()}
+                headers = dict(self.headers.items())
                 try:
                     response = gateway.handle(self.command, self.path, headers, body)
                 except Exception:
@@ -189,7 +193,7 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+        def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
     server = ThreadingHTTPServer((host, port), Handler)

@@ -39,6 +39,8 @@ def seed_reference_data() -> SeedResult:
 def table_name_of_stack(stack_name: str, region: str | None = None) -> str:
     import boto3
 
-    stack = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack_name)["Stacks"][0]
+    stack = boto3.client("cloudformation", region_name=region).describe_stacks(StackName=stack_name)[
+        "Stacks"
+    ][0]
     outputs = {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
     return outputs["MainTableName"]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import re
 import secrets
 from pathlib import Path
@@ -15,7 +17,8 @@ from local.seed import seed_reference_data
 from local.template import PROJECT_ROOT, Template, load_template
 from local.workers import FunctionPool
 
-STATE_FILE = PROJECT_ROOT / ".local" / "stack.json"
+# Where a running stack tells `python -m local invoke` how to reach its services.
+STATE_FILE = Path(os.environ.get("LOCAL_STATE_FILE", PROJECT_ROOT / ".local" / "stack.json"))
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -55,7 +58,9 @@ class LocalStack:
     def shared_function_environment(self) -> dict[str, str]:
         """The variables every function gets (the template's Globals), resolved locally."""
         variables = self.template.document.get("Globals", {}).get("Function", {}).get("Environment", {})
-        return {name: str(self.template.resolve(value)) for name, value in variables.get("Variables", {}).items()}
+        return {
+            name: str(self.template.resolve(value)) for name, value in variables.get("Variables", {}).items()
+        }
 
     def write_state(self, api_url: str) -> None:
         assert self.aws is not None
@@ -96,16 +101,19 @@ class LocalStack:
             if chosen_plan is None:
                 raise DevRouteError(plan, "must be a plan name or id", "plan")
         cognito = self.aws.client("cognito-idp")
-        password = "Local-" + hashlib.sha256(f"{self._password_salt}:{email}".encode()).hexdigest()[:20] + "!A1"
-        try:
+        password = (
+            "Local-" + hashlib.sha256(f"{self._password_salt}:{email}".encode()).hexdigest()[:20] + "!A1"
+        )
+        with contextlib.suppress(cognito.exceptions.UsernameExistsException):
             cognito.admin_create_user(
                 UserPoolId=self.aws.user_pool_id,
                 Username=email,
-                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "true"}],
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
                 MessageAction="SUPPRESS",
             )
-        except cognito.exceptions.UsernameExistsException:
-            pass
         cognito.admin_set_user_password(
             UserPoolId=self.aws.user_pool_id, Username=email, Password=password, Permanent=True
         )

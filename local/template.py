@@ -119,14 +119,14 @@ class Template:
                 return str(self.resolve(properties[key]))
         return logical_id
 
-    def resolve(self, value: Any) -> Any:  # noqa: C901 - one branch per intrinsic function
+    def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self.resolve(item) for item in value]
         if not isinstance(value, dict):
             return value
         if len(value) != 1:
             return {key: self.resolve(item) for key, item in value.items()}
-        (key, argument), = value.items()
+        ((key, argument),) = value.items()
         if key == "Ref":
             if argument in self.parameters:
                 return self.parameters[argument]
@@ -135,7 +135,9 @@ class Template:
             return self.physical_name(argument)
         if key == "Fn::GetAtt":
             logical_id, attribute = argument
-            return self.local_values.get(f"{logical_id}.{attribute}", f"arn:aws:local:::{logical_id}/{attribute}")
+            return self.local_values.get(
+                f"{logical_id}.{attribute}", f"arn:aws:local:::{logical_id}/{attribute}"
+            )
         if key == "Fn::Sub":
             text, variables = (argument, {}) if isinstance(argument, str) else argument
             resolved = {name: self.resolve(v) for name, v in variables.items()}
@@ -215,7 +217,9 @@ class Template:
 
     def tables(self) -> list[TableSpec]:
         return [
-            TableSpec(logical_id, self.physical_name(logical_id), self.resolve(resource.get("Properties", {})))
+            TableSpec(
+                logical_id, self.physical_name(logical_id), self.resolve(resource.get("Properties", {}))
+            )
             for logical_id, resource in self.resources.items()
             if resource.get("Type") == "AWS::DynamoDB::Table"
         ]
@@ -241,7 +245,11 @@ def create_table_request(table: TableSpec) -> dict[str, Any]:
     }
     if properties.get("GlobalSecondaryIndexes"):
         request["GlobalSecondaryIndexes"] = [
-            {"IndexName": index["IndexName"], "KeySchema": index["KeySchema"], "Projection": index["Projection"]}
+            {
+                "IndexName": index["IndexName"],
+                "KeySchema": index["KeySchema"],
+                "Projection": index["Projection"],
+            }
             for index in properties["GlobalSecondaryIndexes"]
         ]
     return request

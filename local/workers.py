@@ -29,8 +29,12 @@ class InvocationFailed(Exception):
     pass
 
 
-def _serve(connection: Connection, code_dir: str, handler: str, environment: dict[str, str], name: str) -> None:
+def _serve(
+    connection: Connection, code_dir: str, handler: str, environment: dict[str, str], name: str
+) -> None:
     os.environ.update(environment)
+    # A function's logs are not its response: they go to stderr, so `invoke` prints only the response.
+    sys.stdout = sys.stderr
     # Lambda puts the function's code first, then the layers (/opt/python).
     sys.path[:0] = [code_dir, *LAYER_PATHS]
     module_name, function_name = handler.rsplit(".", 1)

@@ -1,0 +1,18 @@
+"""`make run`'s process: announces itself once ready, stops everything it started on SIGTERM."""
+
+import socket
+
+from tests.e2e.conftest import start_stack, stop_stack
+
+
+def test_stack_announces_its_url_and_stops_cleanly_on_sigterm(tmp_path):
+    stack = start_stack(tmp_path)
+    port = int(stack.url.rsplit(":", 1)[1])
+    assert any(line.strip() == f"API ready at {stack.url}" for line in stack.output)
+    assert stack.state_file.exists()
+
+    assert stop_stack(stack) == 0
+    assert "local stack stopped\n" in stack.output
+    assert not stack.state_file.exists()
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", port)) != 0

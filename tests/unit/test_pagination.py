@@ -1,0 +1,52 @@
+import pytest
+
+from core.api.pagination import PageTokenCodec
+from core.errors import FieldValidationError
+
+KEY = {"PK": "USER#a", "SK": "SNAPSHOT#2022-09-12"}
+
+
+def test_round_trip_returns_the_start_key():
+    codec = PageTokenCodec("secret")
+    assert codec.decode(codec.encode(KEY, "user-a:history"), "user-a:history") == KEY
+
+
+def test_no_start_key_means_no_token():
+    assert PageTokenCodec("secret").encode(None, "scope") is None
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),
+        lambda token: "x" + token,
+        lambda token: "not-a-token",
+        lambda token: token.split(".")[0],
+        lambda token: "",
+    ],
+)
+def test_forged_tokens_are_422_on_next_token(tamper):
+    codec = PageTokenCodec("secret")
+    with pytest.raises(FieldValidationError) as caught:
+        codec.decode(tamper(codec.encode(KEY, "scope")), "scope")
+    (error,) = caught.value.errors
+    assert (error.param, error.location, error.msg) == ("nextToken", "query", "must be valid next token")
+
+
+def test_token_of_another_user_or_list_is_refused():
+    codec = PageTokenCodec("secret")
+    with pytest.raises(FieldValidationError):
+        codec.decode(codec.encode(KEY, "user-a:history"), "user-b:history")
+
+
+def test_token_signed_with_another_secret_is_refused():
+    with pytest.raises(FieldValidationError):
+        PageTokenCodec("other").decode(PageTokenCodec("secret").encode(KEY, "s"), "s")
+
+
+def test_stale_token_is_refused():
+    codec = PageTokenCodec("secret", lifetime_seconds=60)
+    token = codec.encode(KEY, "s", now=1_000)
+    assert codec.decode(token, "s", now=1_059) == KEY
+    with pytest.raises(FieldValidationError):
+        codec.decode(token, "s", now=1_061)
