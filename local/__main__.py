@@ -26,14 +26,17 @@ def _layers_on_path() -> None:
 
 
 def run(port: int, host: str = "127.0.0.1") -> None:
+    from local.dev_routes import register_simulator_routes
     from local.gateway import Gateway, serve
     from local.stack import LocalStack
 
     stack = LocalStack()
     stack.start()
     gateway = Gateway(stack)
+    register_simulator_routes(gateway)
     server = serve(gateway, host, port)
     url = f"http://{host}:{server.server_address[1]}"
+    stack.connect_webhooks(url)
     stack.write_state(url)
     stopping = threading.Event()
 

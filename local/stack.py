@@ -19,6 +19,8 @@ from local.workers import FunctionPool
 
 # Where a running stack tells `python -m local invoke` how to reach its services.
 STATE_FILE = Path(os.environ.get("LOCAL_STATE_FILE", PROJECT_ROOT / ".local" / "stack.json"))
+LOCAL_STRIPE_API_KEY = "sk_test_local"
+STRIPE_WEBHOOK_PATH = "/v1/pub/subscription/stripe/webhook"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -36,10 +38,13 @@ class LocalStack:
         self.aws: LocalAws | None = None
         self.pools: dict[str, FunctionPool] = {}
         self.authorizer: CognitoAuthorizer | None = None
+        self.exchange: Any = None  # the Binance simulator (local.exchange_sim.RunningSimulator)
+        self.stripe: Any = None  # the Stripe simulator (local.stripe_sim.RunningSimulator)
         self._password_salt = secrets.token_hex(8)
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
+        self._start_simulators()
         server, endpoint_url = start_moto()
         self.aws = provision(self.template, endpoint_url, server)
         # This process also runs the dev routes (seed, token plans): it talks to the same moto.
@@ -54,6 +59,25 @@ class LocalStack:
             logical_id: FunctionPool(spec, worker_environment)
             for logical_id, spec in self.template.functions().items()
         }
+
+    def _start_simulators(self) -> None:
+        from local.exchange_sim import start_simulator as start_exchange_simulator
+        from local.stripe_sim import StripeSimulator
+        from local.stripe_sim import start_simulator as start_stripe_simulator
+
+        self.exchange = start_exchange_simulator()
+        self.stripe = start_stripe_simulator(simulator=StripeSimulator(api_key=LOCAL_STRIPE_API_KEY))
+        # The functions find the simulators through the template's own parameters and secrets.
+        self.template.parameters["ExchangeEndpoint"] = self.exchange.url
+        if "StripeApiBase" in self.template.parameters:
+            self.template.parameters["StripeApiBase"] = self.stripe.url
+        self.template.dynamic_values.update(
+            {"apiKey": LOCAL_STRIPE_API_KEY, "webhookSecret": self.stripe.simulator.webhook_secret}
+        )
+
+    def connect_webhooks(self, api_url: str) -> None:
+        """Stripe delivers its events to the API's webhook route, as it would in AWS."""
+        self.stripe.simulator.webhook_url = f"{api_url}{STRIPE_WEBHOOK_PATH}"
 
     def shared_function_environment(self) -> dict[str, str]:
         """The variables every function gets (the template's Globals), resolved locally."""
@@ -83,6 +107,9 @@ class LocalStack:
             pool.stop()
         if self.aws is not None:
             self.aws.stop()
+        for simulator in (self.exchange, self.stripe):
+            if simulator is not None:
+                simulator.stop()
         if STATE_FILE.exists():
             STATE_FILE.unlink()
 

@@ -102,8 +102,11 @@ class Template:
             "AWS::Partition": "aws",
             "AWS::StackName": f"trading-api-{LOCAL_STAGE}",
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::NoValue": None,
         }
         self.local_values: dict[str, str] = {}
+        # Values of {{resolve:...}} references by their last segment (e.g. "apiKey"): the local secrets.
+        self.dynamic_values: dict[str, str] = {}
 
     # ----------------------------------------------------------- intrinsics
     def condition(self, name: str) -> bool:
@@ -171,8 +174,13 @@ class Template:
         return {k: self.resolve(v) for k, v in value.items()}
 
     def _dynamic_references(self, text: str) -> str:
-        # {{resolve:secretsmanager:...}} is resolved by CloudFormation at deploy; locally a fixed dev value.
-        return re.sub(r"\{\{resolve:[^}]+\}\}", "local-dynamic-reference-value", text)
+        """{{resolve:secretsmanager:...}} is resolved by CloudFormation at deploy; locally by a known value."""
+
+        def local_value(match: re.Match[str]) -> str:
+            segment = match.group(1).rstrip(":").rsplit(":", 1)[-1]
+            return self.dynamic_values.get(segment, "local-dynamic-reference-value")
+
+        return re.sub(r"\{\{resolve:([^}]+)\}\}", local_value, text)
 
     # ----------------------------------------------------------- views
     def functions(self) -> dict[str, FunctionSpec]:

@@ -21,6 +21,14 @@ class Settings(BaseModel):
     egress_ips: list[str] = Field(default_factory=list)
     # The web app's origin; browsers are refused other origins.
     cors_allow_origin: str = "*"
+    # KMS key that encrypts users' exchange API secrets.
+    exchange_secrets_key_id: str = ""
+    # Where exchange requests go: Binance itself ("live"), Binance's demo trading ("demo"), or a URL
+    # (the local stack's simulator) that speaks the same REST API.
+    exchange_endpoint: str = "live"
+    exchange_timeout_ms: int = 8000
+    # How many keys the daily snapshot job reads at once: the egress IP shares Binance's weight limit.
+    snapshot_concurrency: int = 8
 
     @field_validator("egress_ips", mode="before")
     @classmethod
@@ -37,6 +45,10 @@ _ENVIRONMENT_NAMES = {
     "pagination_secret": "PAGINATION_SECRET",
     "egress_ips": "EGRESS_IPS",
     "cors_allow_origin": "CORS_ALLOW_ORIGIN",
+    "exchange_secrets_key_id": "EXCHANGE_SECRETS_KEY_ID",
+    "exchange_endpoint": "EXCHANGE_ENDPOINT",
+    "exchange_timeout_ms": "EXCHANGE_TIMEOUT_MS",
+    "snapshot_concurrency": "SNAPSHOT_CONCURRENCY",
 }
 
 

@@ -134,3 +134,12 @@ class StripeSubscriptionAlreadyExists(BusinessRuleError):
 def business_rule_errors() -> list[type[BusinessRuleError]]:
     """Every documented 433 error, for the README table and the tests that pin it."""
     return sorted(BusinessRuleError.__subclasses__(), key=lambda cls: cls.code)
+
+
+# Codes of this project beyond the reference's table (documented in the README's error table).
+class ExchangeKeyCanWithdraw(BusinessRuleError):
+    code, message = "1116", "exchange API key must not have withdrawal permission"
+
+
+class ExchangeKeyLacksFutures(BusinessRuleError):
+    code, message = "1117", "exchange API key must have futures permission"

@@ -1,0 +1,1 @@
+"""Clients of the outside world (exchange, Stripe), shipped in the adapters layer."""

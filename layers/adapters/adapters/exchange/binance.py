@@ -1,0 +1,181 @@
+"""Binance through ccxt: ``binance`` for SPOT keys, ``binanceusdm`` for FUTURES keys.
+
+The API names symbols ``BTC/USDT``; with FUTURES that is the linear perpetual ``BTC/USDT:USDT``.
+Markets are loaded once per warm container (one public client per market type) and handed to each
+key's client, so a request signs and sends only what it needs. Only the two ccxt modules in use are
+imported, and only when a function first talks to the exchange.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from typing import Any
+
+from adapters.exchange.errors import exchange_errors
+from core.config import Settings, get_settings
+from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
+from core.services.valuation import STABLECOINS
+
+QUOTE = "USDT"
+
+
+def market_symbol(symbol: str, trade_type: TradeType) -> str:
+    """The ccxt symbol of an API symbol: ``BTC/USDT`` with FUTURES is ``BTC/USDT:USDT``."""
+    if trade_type is TradeType.FUTURES and ":" not in symbol:
+        return f"{symbol}:{symbol.split('/')[1]}"
+    return symbol
+
+
+def api_symbol(market: str) -> str:
+    return market.split(":", 1)[0]
+
+
+def _exchange_class(trade_type: TradeType) -> type:
+    if trade_type is TradeType.FUTURES:
+        from ccxt.binanceusdm import binanceusdm
+
+        return binanceusdm
+    from ccxt.binance import binance
+
+    return binance
+
+
+def new_client(
+    trade_type: TradeType, settings: Settings, api_key: str | None = None, secret: str | None = None
+) -> Any:
+    config: dict[str, Any] = {
+        "enableRateLimit": True,
+        "timeout": settings.exchange_timeout_ms,
+        "options": {"fetchCurrencies": False, "adjustForTimeDifference": True},
+    }
+    if api_key is not None:
+        config.update(apiKey=api_key, secret=secret)
+    client = _exchange_class(trade_type)(config)
+    endpoint = settings.exchange_endpoint
+    if endpoint == "demo":
+        client.enable_demo_trading(True)
+    elif endpoint != "live":
+        from adapters.exchange.endpoints import point_at
+
+        point_at(client, endpoint)
+    return client
+
+
+class _MarketCache:
+    """One public client per market type, its markets loaded once and shared by every key's client."""
+
+    def __init__(self) -> None:
+        self._clients: dict[TradeType, Any] = {}
+        self._lock = threading.Lock()
+
+    def public_client(self, trade_type: TradeType) -> Any:
+        with self._lock:
+            client = self._clients.get(trade_type)
+            if client is None:
+                client = new_client(trade_type, get_settings())
+                with exchange_errors():
+                    client.load_markets()
+                self._clients[trade_type] = client
+            return client
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clients.clear()
+
+
+@cache
+def market_cache() -> _MarketCache:
+    return _MarketCache()
+
+
+def keyed_client(trade_type: TradeType, api_key: str, secret: str) -> Any:
+    public = market_cache().public_client(trade_type)
+    client = new_client(trade_type, get_settings(), api_key, secret)
+    client.set_markets(public.markets, public.currencies)
+    client.options["timeDifference"] = public.options.get("timeDifference", 0)
+    return client
+
+
+def _amounts(values: dict[str, Any] | None) -> dict[str, float]:
+    return {asset: float(amount or 0) for asset, amount in (values or {}).items()}
+
+
+class BinanceAccount:
+    """A user's key. The secret lives in this object only for the request that needs it."""
+
+    def __init__(self, trade_type: TradeType, api_key: str, secret: str) -> None:
+        self.trade_type = trade_type
+        self._api_key = api_key
+        self._secret = secret
+        self._client: Any = None
+
+    def __repr__(self) -> str:  # never show the credentials, even in a debugger or a traceback
+        return f"BinanceAccount({self.trade_type.value})"
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = keyed_client(self.trade_type, self._api_key, self._secret)
+        return self._client
+
+    def permissions(self) -> KeyPermissions:
+        # apiRestrictions is a spot (sapi) endpoint, whatever the key trades.
+        spot = new_client(TradeType.SPOT, get_settings(), self._api_key, self._secret)
+        with exchange_errors():
+            restrictions = spot.sapi_get_account_apirestrictions()
+        return KeyPermissions(
+            can_read=bool(restrictions.get("enableReading")),
+            can_trade_spot=bool(restrictions.get("enableSpotAndMarginTrading")),
+            can_trade_futures=bool(restrictions.get("enableFutures")),
+            can_withdraw=bool(restrictions.get("enableWithdrawals")),
+            ip_restricted=bool(restrictions.get("ipRestrict")),
+        )
+
+    def balance(self) -> Balance:
+        with exchange_errors():
+            raw = self.client.fetch_balance()
+        return Balance(
+            free=_amounts(raw.get("free")), used=_amounts(raw.get("used")), total=_amounts(raw.get("total"))
+        )
+
+
+class BinanceMarketData:
+    def ticker(self, symbol: str, trade_type: TradeType) -> dict[str, Any]:
+        client = market_cache().public_client(trade_type)
+        with exchange_errors():
+            ticker = client.fetch_ticker(market_symbol(symbol, trade_type))
+        return {**ticker, "symbol": api_symbol(ticker["symbol"])}
+
+    def usd_prices(self, assets: set[str] | None = None) -> dict[str, float]:
+        client = market_cache().public_client(TradeType.SPOT)
+        wanted = {asset.upper() for asset in assets} if assets is not None else None
+        symbols = [
+            symbol
+            for symbol, market in client.markets.items()
+            if market.get("quote") == QUOTE
+            and market.get("spot")
+            and market.get("base") not in STABLECOINS
+            and (wanted is None or market.get("base") in wanted)
+        ]
+        if not symbols:
+            return {}
+        with exchange_errors():
+            tickers = client.fetch_tickers(symbols)
+        return {
+            ticker_symbol.split("/")[0]: float(ticker["last"])
+            for ticker_symbol, ticker in tickers.items()
+            if ticker.get("last")
+        }
+
+
+class BinanceConnector:
+    """Builds exchange access for the business logic (``core.ports.ExchangeConnector``)."""
+
+    def account(
+        self, exchange_id: ExchangeId, trade_type: TradeType, api_key: str, secret: str
+    ) -> BinanceAccount:
+        return BinanceAccount(trade_type, api_key, secret)
+
+    def market_data(self, exchange_id: ExchangeId) -> BinanceMarketData:
+        return BinanceMarketData()

@@ -1,0 +1,55 @@
+"""The one place where ccxt's exceptions become the API's errors.
+
+| ccxt                                   | API                        |
+|----------------------------------------|----------------------------|
+| AuthenticationError, PermissionDenied  | 433 exchange API authorization failed (1103) |
+| BadSymbol                              | 433 invalid exchange symbol (1300) |
+| NetworkError (timeouts, 5xx, DDoS)     | 503 exchange unavailable   |
+| any other ccxt error                   | 433 exchange bad request (1500) |
+
+The detail kept for the logs is scrubbed of request signatures; a secret never reaches a ccxt message.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from core.errors import (
+    ApiError,
+    ExchangeAuthorizationFailed,
+    ExchangeBadRequest,
+    InvalidExchangeSymbol,
+    ServiceUnavailableError,
+)
+
+_SIGNED_QUERY = re.compile(r"(signature|apiKey|secret|X-MBX-APIKEY)=?[\"':\s]*[A-Za-z0-9%]+", re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    return _SIGNED_QUERY.sub(r"\1=<redacted>", text)[:500]
+
+
+def translate(error: Exception) -> ApiError:
+    from ccxt.base import errors as ccxt_errors
+
+    detail = f"{type(error).__name__}: {scrub(str(error))}"
+    if isinstance(error, ccxt_errors.AuthenticationError | ccxt_errors.AccountSuspended):
+        return ExchangeAuthorizationFailed(detail)
+    if isinstance(error, ccxt_errors.BadSymbol):
+        return InvalidExchangeSymbol(detail)
+    if isinstance(error, ccxt_errors.NetworkError):
+        return ServiceUnavailableError("exchange temporarily unavailable")
+    return ExchangeBadRequest(detail)
+
+
+@contextmanager
+def exchange_errors() -> Iterator[None]:
+    """Runs exchange calls; ccxt errors leave as API errors, without the ccxt traceback chained to them."""
+    from ccxt.base.errors import BaseError
+
+    try:
+        yield
+    except BaseError as error:
+        raise translate(error) from None

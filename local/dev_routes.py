@@ -1,0 +1,72 @@
+"""The dev-only /_local routes that drive the simulators (see the README's table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.gateway import Gateway, GatewayResponse
+from local.stack import DevRouteError
+
+NO_CONTENT = GatewayResponse(204)
+
+
+def _numbers(value: Any, param: str) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+        for k, v in value.items()
+    ):
+        raise DevRouteError(value, "must be an object of non-negative amounts by asset", param)
+    return {k.upper(): float(v) for k, v in value.items()}
+
+
+def _flags(value: Any, param: str) -> dict[str, bool]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, bool) for v in value.values()):
+        raise DevRouteError(value, "must be an object of booleans", param)
+    return value
+
+
+def register_simulator_routes(gateway: Gateway) -> None:
+    stack = gateway.stack
+
+    def exchange_account(payload: dict[str, Any]) -> GatewayResponse:
+        balances = _numbers(payload.get("balances"), "balances")
+        permissions = _flags(payload.get("permissions"), "permissions")
+        account = stack.exchange.simulator.create_account(balances=balances or None, permissions=permissions or None)
+        return GatewayResponse.json(200, {"apiKey": account["apiKey"], "apiSecretKey": account["apiSecretKey"]})
+
+    def exchange_price(payload: dict[str, Any]) -> GatewayResponse:
+        symbol, price = payload.get("symbol"), payload.get("price")
+        if not isinstance(symbol, str):
+            raise DevRouteError(symbol, "must be an exchange symbol like BTC/USDT", "symbol")
+        if not isinstance(price, int | float) or isinstance(price, bool) or price <= 0:
+            raise DevRouteError(price, "must be a positive number", "price")
+        try:
+            stack.exchange.simulator.set_price(symbol, float(price))
+        except ValueError:
+            raise DevRouteError(symbol, "must be a symbol the exchange lists", "symbol") from None
+        return NO_CONTENT
+
+    def exchange_faults(payload: dict[str, Any]) -> GatewayResponse:
+        try:
+            stack.exchange.simulator.set_faults(**payload)
+        except (TypeError, ValueError) as error:
+            raise DevRouteError(payload, f"invalid faults: {error}", "faults") from None
+        return NO_CONTENT
+
+    def stripe_checkout_complete(_: dict[str, Any], session_id: str) -> GatewayResponse:
+        try:
+            stack.stripe.simulator.complete_checkout(session_id)
+        except KeyError:
+            return GatewayResponse.json(404, {"message": f"no checkout session {session_id}"})
+        except ValueError as error:
+            return GatewayResponse.json(409, {"message": str(error)})
+        return NO_CONTENT
+
+    gateway.add_dev_route(r"^/_local/exchange/accounts$", exchange_account)
+    gateway.add_dev_route(r"^/_local/exchange/price$", exchange_price)
+    gateway.add_dev_route(r"^/_local/exchange/faults$", exchange_faults)
+    gateway.add_dev_route(r"^/_local/stripe/checkout/(?P<session_id>[\w-]+)/complete$", stripe_checkout_complete)

@@ -1,0 +1,66 @@
+"""Exchange keys, their balances and permissions, as the business logic sees them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class ExchangeId(StrEnum):
+    BINANCE = "BINANCE"
+
+
+class TradeType(StrEnum):
+    SPOT = "SPOT"
+    FUTURES = "FUTURES"
+
+
+class StrategyType(StrEnum):
+    AUTOMATED = "AUTOMATED"
+    MANUAL = "MANUAL"
+
+
+class KeyStatus(StrEnum):
+    AUTHORIZED = "AUTHORIZED"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    FAILED = "FAILED"
+
+
+class ExchangeKey(BaseModel):
+    id: str
+    user_id: str
+    exchange_id: ExchangeId
+    trade_type: TradeType
+    strategy_type: StrategyType
+    active: bool
+    name: str
+    api_key: str
+    status: KeyStatus
+    created_at: str
+    updated_at: str
+    # The newest daily snapshot (or the value measured when the key was added), for the total balance.
+    balance_usd: float | None = None
+    balance_date: str | None = None
+
+
+class Balance(BaseModel):
+    """Amounts per asset, as the exchange reports them."""
+
+    free: dict[str, float] = Field(default_factory=dict)
+    used: dict[str, float] = Field(default_factory=dict)
+    total: dict[str, float] = Field(default_factory=dict)
+
+
+class KeyPermissions(BaseModel):
+    can_read: bool
+    can_trade_spot: bool
+    can_trade_futures: bool
+    can_withdraw: bool
+    ip_restricted: bool
+
+
+class BalanceSnapshot(BaseModel):
+    key_id: str
+    date: str
+    total_usd: float

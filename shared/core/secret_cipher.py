@@ -1,0 +1,47 @@
+"""Exchange API secrets, encrypted with KMS.
+
+Each ciphertext carries an encryption context naming its user and key: KMS refuses to decrypt it for
+any other pair, so a ciphertext copied onto another user's item is useless. The plaintext exists only
+inside the request that signs an exchange call; it is never returned, logged or cached.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from core.config import get_settings
+
+PURPOSE = "exchange-api-secret"
+
+
+@cache
+def _kms_client() -> Any:
+    import boto3
+
+    return boto3.client("kms")
+
+
+def _context(user_id: str, key_id: str) -> dict[str, str]:
+    return {"purpose": PURPOSE, "userId": user_id, "keyId": key_id}
+
+
+class KmsSecretCipher:
+    def __init__(self, key_id: str | None = None) -> None:
+        self._key_id = key_id
+
+    @property
+    def key_id(self) -> str:
+        return self._key_id or get_settings().exchange_secrets_key_id
+
+    def encrypt(self, user_id: str, key_id: str, secret: str) -> bytes:
+        answer = _kms_client().encrypt(
+            KeyId=self.key_id, Plaintext=secret.encode("utf-8"), EncryptionContext=_context(user_id, key_id)
+        )
+        return answer["CiphertextBlob"]
+
+    def decrypt(self, user_id: str, key_id: str, ciphertext: bytes) -> str:
+        answer = _kms_client().decrypt(
+            KeyId=self.key_id, CiphertextBlob=ciphertext, EncryptionContext=_context(user_id, key_id)
+        )
+        return answer["Plaintext"].decode("utf-8")
