@@ -1,0 +1,78 @@
+"""The Python-facing control surface of the simulator: accounts, prices and faults.
+
+Tests and the local gateway drive the simulated market through this object while ccxt talks to the
+same state over HTTP (``server.start_simulator``). Amounts may be given as int, float or str; they
+are converted to ``Decimal`` through ``str`` so ``0.1`` means exactly 0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from local.exchange_sim.engine import Clock, Engine
+from local.exchange_sim.faults import FaultConfig, FaultInjector
+from local.exchange_sim.market import DEFAULT_MARKETS, DEFAULT_PRICES, MarketRegistry, MarketSpec, to_decimal
+
+
+class BinanceSimulator:
+    """A simulated Binance (spot + USD-M futures) with its accounts, market prices and faults."""
+
+    def __init__(
+        self,
+        markets: Iterable[MarketSpec] = DEFAULT_MARKETS,
+        prices: Mapping[str, float | str | Decimal] | None = None,
+        *,
+        fault_seed: int | None = None,
+    ) -> None:
+        initial = dict(DEFAULT_PRICES)
+        for pair, price in (prices or {}).items():
+            initial[pair] = to_decimal(price)
+        self.clock = Clock()
+        self.engine = Engine(MarketRegistry(markets), initial, self.clock)
+        self.faults = FaultInjector(seed=fault_seed)
+
+    def create_account(
+        self, balances: Mapping[str, float] | None = None, permissions: Mapping[str, Any] | None = None
+    ) -> dict[str, str]:
+        """Open an account; ``balances`` (default ``{"USDT": 10000}``) seed its spot *and* futures wallets.
+
+        ``permissions`` uses the keys of ``GET /sapi/v1/account/apiRestrictions`` (``enableFutures``,
+        ``enableSpotAndMarginTrading``, ``enableReading``, ``enableWithdrawals``, ``ipRestrict``, ...).
+        """
+        account = self.engine.create_account(balances, permissions)
+        return {"apiKey": account.api_key, "apiSecretKey": account.secret}
+
+    def set_price(self, symbol: str, price: float | str | Decimal) -> None:
+        """Move the price of a pair ("BTC/USDT"; the swap symbol or "BTCUSDT" work too) and match.
+
+        Resting limit orders the move crosses fill first, then conditional orders whose trigger it
+        crosses fire, then trailing stops update (and fire on a large enough retrace).
+        """
+        self.engine.set_price(self.engine.markets.resolve_pair(symbol), to_decimal(price))
+
+    def price(self, symbol: str) -> float:
+        return float(self.engine.price(self.engine.markets.resolve_pair(symbol)))
+
+    def set_faults(self, **faults: Any) -> None:
+        """Inject faults into the requests that follow; no arguments clears them.
+
+        Keywords (camelCase JSON spellings accepted): ``latency_ms``, ``error_rate``, ``status``,
+        ``timeout``, ``match`` (substring of "METHOD /path" or of the order ``type``), ``count`` (only the
+        next N matching requests), ``after_accept`` (process the request first, then hang with
+        ``timeout`` or answer the injected error with ``error_rate``), ``body`` (override the error
+        body: dict for JSON, str for raw text) and ``hang_seconds`` (default 30).
+        """
+        self.faults.configure(**faults)
+
+    @property
+    def fault_config(self) -> FaultConfig:
+        return self.faults.config
+
+    def set_clock_offset(self, offset_ms: int) -> None:
+        """Shift the server clock (e.g. to exercise ccxt's ``adjustForTimeDifference``)."""
+        self.clock.offset_ms = offset_ms
+
+    def server_time_ms(self) -> int:
+        return self.clock.now_ms()
