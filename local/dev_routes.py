@@ -35,8 +35,12 @@ def register_simulator_routes(gateway: Gateway) -> None:
     def exchange_account(payload: dict[str, Any]) -> GatewayResponse:
         balances = _numbers(payload.get("balances"), "balances")
         permissions = _flags(payload.get("permissions"), "permissions")
-        account = stack.exchange.simulator.create_account(balances=balances or None, permissions=permissions or None)
-        return GatewayResponse.json(200, {"apiKey": account["apiKey"], "apiSecretKey": account["apiSecretKey"]})
+        account = stack.exchange.simulator.create_account(
+            balances=balances or None, permissions=permissions or None
+        )
+        return GatewayResponse.json(
+            200, {"apiKey": account["apiKey"], "apiSecretKey": account["apiSecretKey"]}
+        )
 
     def exchange_price(payload: dict[str, Any]) -> GatewayResponse:
         symbol, price = payload.get("symbol"), payload.get("price")
@@ -69,4 +73,6 @@ def register_simulator_routes(gateway: Gateway) -> None:
     gateway.add_dev_route(r"^/_local/exchange/accounts$", exchange_account)
     gateway.add_dev_route(r"^/_local/exchange/price$", exchange_price)
     gateway.add_dev_route(r"^/_local/exchange/faults$", exchange_faults)
-    gateway.add_dev_route(r"^/_local/stripe/checkout/(?P<session_id>[\w-]+)/complete$", stripe_checkout_complete)
+    gateway.add_dev_route(
+        r"^/_local/stripe/checkout/(?P<session_id>[\w-]+)/complete$", stripe_checkout_complete
+    )

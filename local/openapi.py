@@ -55,7 +55,9 @@ def merged_openapi(template: Template) -> dict[str, Any]:
             },
         },
     }
-    for logical_id in template.functions():
+    for logical_id, function in template.functions().items():
+        if not function.routes:  # scheduled and queue workers serve no HTTP route
+            continue
         module = load_function_module(template, logical_id)
         schema = json.loads(module.app.get_openapi_json_schema(title=TITLE))
         for path, operations in schema.get("paths", {}).items():

@@ -20,6 +20,8 @@ from local.workers import FunctionPool
 # Where a running stack tells `python -m local invoke` how to reach its services.
 STATE_FILE = Path(os.environ.get("LOCAL_STATE_FILE", PROJECT_ROOT / ".local" / "stack.json"))
 LOCAL_STRIPE_API_KEY = "sk_test_local"
+# Documentation addresses (RFC 5737): the local stack's stand-in for the functions' egress IPs.
+LOCAL_EGRESS_IPS = "192.0.2.10,198.51.100.20,203.0.113.30"
 STRIPE_WEBHOOK_PATH = "/v1/pub/subscription/stripe/webhook"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -69,6 +71,9 @@ class LocalStack:
         self.stripe = start_stripe_simulator(simulator=StripeSimulator(api_key=LOCAL_STRIPE_API_KEY))
         # The functions find the simulators through the template's own parameters and secrets.
         self.template.parameters["ExchangeEndpoint"] = self.exchange.url
+        self.template.parameters.setdefault("EgressIps", "")
+        if not self.template.parameters["EgressIps"]:
+            self.template.parameters["EgressIps"] = LOCAL_EGRESS_IPS
         if "StripeApiBase" in self.template.parameters:
             self.template.parameters["StripeApiBase"] = self.stripe.url
         self.template.dynamic_values.update(

@@ -29,6 +29,17 @@ class Settings(BaseModel):
     exchange_timeout_ms: int = 8000
     # How many keys the daily snapshot job reads at once: the egress IP shares Binance's weight limit.
     snapshot_concurrency: int = 8
+    # Stripe: the secret API key and the webhook endpoint's signing secret (both from Secrets Manager).
+    stripe_api_key: str = Field(default="", repr=False)
+    stripe_webhook_secret: str = Field(default="", repr=False)
+    # Where Stripe requests go: empty is Stripe itself; the local stack sets its simulator's URL.
+    stripe_api_base: str = ""
+    stripe_timeout_seconds: float = 8.0
+    # stripe-python retries connection failures with the same idempotency key, so a retry never doubles.
+    stripe_max_network_retries: int = 1
+    # Where Stripe Checkout sends the customer back after paying or giving up.
+    checkout_success_url: str = ""
+    checkout_cancel_url: str = ""
 
     @field_validator("egress_ips", mode="before")
     @classmethod
@@ -49,6 +60,13 @@ _ENVIRONMENT_NAMES = {
     "exchange_endpoint": "EXCHANGE_ENDPOINT",
     "exchange_timeout_ms": "EXCHANGE_TIMEOUT_MS",
     "snapshot_concurrency": "SNAPSHOT_CONCURRENCY",
+    "stripe_api_key": "STRIPE_API_KEY",
+    "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
+    "stripe_api_base": "STRIPE_API_BASE",
+    "stripe_timeout_seconds": "STRIPE_TIMEOUT_SECONDS",
+    "stripe_max_network_retries": "STRIPE_MAX_NETWORK_RETRIES",
+    "checkout_success_url": "CHECKOUT_SUCCESS_URL",
+    "checkout_cancel_url": "CHECKOUT_CANCEL_URL",
 }
 
 

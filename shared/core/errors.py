@@ -31,6 +31,11 @@ class ServiceUnavailableError(ApiError):
         self.message = message
 
 
+class WebhookSignatureError(ApiError):
+    """A webhook whose signature (or its timestamp) does not verify: answered 400 by the webhook route,
+    before anything is read from or written to the table."""
+
+
 class PayloadTooLargeError(ApiError):
     pass
 

@@ -25,3 +25,30 @@ def aws(monkeypatch):
         seed_reference_data()
         yield template
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def exchange_simulator():
+    from local.exchange_sim import start_simulator
+
+    running = start_simulator()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def exchange(aws, exchange_simulator, monkeypatch):
+    """The exchange functions' environment: the simulator as the exchange, a KMS key for secrets."""
+    from adapters.exchange.binance import market_cache
+    from core.config import get_settings
+
+    key_id = boto3.client("kms").create_key(Description="exchange secrets")["KeyMetadata"]["KeyId"]
+    monkeypatch.setenv("EXCHANGE_ENDPOINT", exchange_simulator.url)
+    monkeypatch.setenv("EXCHANGE_SECRETS_KEY_ID", key_id)
+    monkeypatch.setenv("EGRESS_IPS", "15.137.11.254,221.110.159.85")
+    monkeypatch.setenv("EXCHANGE_TIMEOUT_MS", "3000")
+    get_settings.cache_clear()
+    market_cache().clear()
+    yield exchange_simulator.simulator
+    exchange_simulator.simulator.set_faults()
+    market_cache().clear()

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from pynamodb.attributes import BinaryAttribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
@@ -118,7 +118,7 @@ def _key(item: ExchangeKeyItem) -> ExchangeKey:
 @dataclass(frozen=True)
 class SnapshotPage:
     snapshots: list[BalanceSnapshot]
-    next_start_key: dict[str, str] | None
+    next_start_key: dict[str, dict[str, str]] | None  # DynamoDB's typed form, e.g. {"PK": {"S": "..."}}
 
 
 class ExchangeKeyRepository:
@@ -156,7 +156,7 @@ class ExchangeKeyRepository:
                 yield _key(item), item.secret_ciphertext
 
     def snapshots(
-        self, key_id: str, start: str | None, limit: int, start_key: dict[str, str] | None
+        self, key_id: str, start: str | None, limit: int, start_key: dict[str, dict[str, str]] | None
     ) -> SnapshotPage:
         condition = (
             BalanceSnapshotItem.sk.between(f"{SNAPSHOT_PREFIX}{start}", f"{SNAPSHOT_PREFIX}~")
@@ -173,7 +173,7 @@ class ExchangeKeyRepository:
             )
         )
         page = items[:limit]
-        next_key = {"PK": page[-1].pk, "SK": page[-1].sk} if len(items) > limit else None
+        next_key = {"PK": {"S": page[-1].pk}, "SK": {"S": page[-1].sk}} if len(items) > limit else None
         snapshots = [
             BalanceSnapshot(
                 key_id=key_id, date=item.sk.removeprefix(SNAPSHOT_PREFIX), total_usd=item.total_usd
@@ -235,7 +235,7 @@ class ExchangeKeyRepository:
                 actions=[ExchangeKeyItem.name.set(name), ExchangeKeyItem.updated_at.set(now)],
                 condition=ExchangeKeyItem.pk.exists(),
             )
-        except ExchangeKeyItem.UpdateError as error:
+        except UpdateError as error:
             if error.cause_response_code == "ConditionalCheckFailedException":
                 return None
             raise
@@ -281,7 +281,7 @@ class ExchangeKeyRepository:
                 ],
                 condition=ExchangeKeyItem.pk.exists(),
             )
-        except ExchangeKeyItem.UpdateError as error:
+        except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":  # key deleted meanwhile
                 raise
 
@@ -298,6 +298,6 @@ class ExchangeKeyRepository:
             ExchangeKeyItem(pk=user_partition(key.user_id), sk=_key_sort_key(key.id)).update(
                 actions=actions, condition=ExchangeKeyItem.pk.exists()
             )
-        except ExchangeKeyItem.UpdateError as error:
+        except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise

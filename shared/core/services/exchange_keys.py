@@ -4,6 +4,7 @@ reading their live balance and their daily balance history."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from dataclasses import dataclass
 
 from core.errors import (
@@ -123,7 +124,7 @@ class ExchangeKeyService:
         return self._connector.account(key.exchange_id, key.trade_type, key.api_key, secret).balance()
 
     def balance_history(
-        self, user_id: str, key_id: str, start: str | None, limit: int, start_key: dict[str, str] | None
+        self, user_id: str, key_id: str, start: str | None, limit: int, start_key: dict[str, Any] | None
     ) -> SnapshotPage:
         self.get(user_id, key_id)  # ownership: someone else's key is a 404
         return self._keys.snapshots(key_id, start, limit, start_key)

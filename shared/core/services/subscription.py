@@ -8,7 +8,9 @@ from core.repositories.catalog import CatalogRepository
 from core.repositories.subscription import SubscriptionRepository
 from core.timeutil import iso_now
 
-ACTIVE_STATUSES = frozenset({"active", "trialing"})
+# Stripe statuses under which the plan binds. past_due keeps it: Stripe is still retrying the payment and
+# ends the subscription itself when its retries run out (then canceled, or unpaid: both drop the plan).
+ACTIVE_STATUSES = frozenset({"active", "trialing", "past_due"})
 
 
 @dataclass(frozen=True)

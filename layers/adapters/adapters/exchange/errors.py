@@ -4,7 +4,7 @@
 |----------------------------------------|----------------------------|
 | AuthenticationError, PermissionDenied  | 433 exchange API authorization failed (1103) |
 | BadSymbol                              | 433 invalid exchange symbol (1300) |
-| NetworkError (timeouts, 5xx, DDoS)     | 503 exchange unavailable   |
+| OperationFailed, NetworkError (5xx, timeouts, DDoS) | 503 exchange unavailable |
 | any other ccxt error                   | 433 exchange bad request (1500) |
 
 The detail kept for the logs is scrubbed of request signatures; a secret never reaches a ccxt message.
@@ -39,7 +39,7 @@ def translate(error: Exception) -> ApiError:
         return ExchangeAuthorizationFailed(detail)
     if isinstance(error, ccxt_errors.BadSymbol):
         return InvalidExchangeSymbol(detail)
-    if isinstance(error, ccxt_errors.NetworkError):
+    if isinstance(error, ccxt_errors.OperationFailed):  # NetworkError and the exchange's own 5xx
         return ServiceUnavailableError("exchange temporarily unavailable")
     return ExchangeBadRequest(detail)
 

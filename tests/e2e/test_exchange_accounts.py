@@ -1,0 +1,120 @@
+"""Exchange accounts over HTTP: the issue's whole story on the local stack, through real ccxt."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+KEYS = "/v1/priv/account/exchange/key"
+
+
+def simulator_account(stack, balances: dict, **permissions) -> dict:
+    answer = stack.post("/_local/exchange/accounts", json={"balances": balances, "permissions": permissions})
+    assert answer.status_code == 200
+    return answer.json()
+
+
+def key_body(account: dict, **overrides) -> dict:
+    return {
+        "exchangeId": "BINANCE",
+        "tradeType": "FUTURES",
+        "strategyType": "MANUAL",
+        "name": "Default",
+        "apiKey": account["apiKey"],
+        "apiSecretKey": account["apiSecretKey"],
+        **overrides,
+    }
+
+
+def test_a_new_user_adds_a_key_sees_balances_and_history(stack):
+    token, _ = stack.token("exchange-story@example.com", plan="BASIC")
+    account = simulator_account(stack, {"USDT": 1500, "BTC": 0.01})
+    created = stack.post(KEYS, token, json=key_body(account))
+    assert created.status_code == 200, created.text
+    key = created.json()
+    assert key["apiKeyStatus"] == "AUTHORIZED"
+    assert account["apiSecretKey"] not in created.text
+
+    live = stack.get(f"{KEYS}/{key['id']}/balance", token)
+    assert live.status_code == 200
+    assert live.json()["total"] == {"USDT": 1500, "BTC": 0.01}
+    assert live.headers["Cache-Control"] == "no-store"
+
+    job = stack.post("/_local/jobs/balance-snapshot")
+    assert job.status_code == 200
+    assert job.json()["failed"] == 0
+    assert stack.get("/v1/priv/account/exchange/balance", token).json() == {
+        "USD": 1692
+    }  # 1500 + 0.01 x 19200
+    history = stack.get(f"{KEYS}/{key['id']}/balance/history", token).json()
+    assert history == {"items": [{"date": job.json()["date"], "totalUSD": 1692}], "nextToken": None}
+    assert stack.post("/_local/jobs/balance-snapshot").json()["snapshotted"] == 0  # once per key per day
+
+    assert stack.get("/v1/priv/account/exchange/whitelist/ip", token).json()  # the local stack has a default
+
+
+def test_documented_errors_are_reachable(stack):
+    token, _ = stack.token("exchange-errors@example.com", plan="BASIC")
+    good = simulator_account(stack, {"USDT": 100})
+    assert stack.post(KEYS, token, json=key_body(good)).status_code == 200
+    cases = [
+        (key_body(good), 433, {"error": "exchange API key already exist (1109)"}),
+        (
+            key_body({**simulator_account(stack, {"USDT": 100}), "apiSecretKey": "w" * 64}),
+            433,
+            {"error": "exchange API authorization failed (1103)"},
+        ),
+        (
+            key_body(simulator_account(stack, {"USDT": 5000})),
+            433,
+            {"error": "exceed subscription max API balance limit (2129b)"},
+        ),
+        (
+            key_body(simulator_account(stack, {"USDT": 1}, enableWithdrawals=True)),
+            433,
+            {"error": "exchange API key must not have withdrawal permission (1116)"},
+        ),
+        (
+            key_body(simulator_account(stack, {"USDT": 1}, enableFutures=False)),
+            433,
+            {"error": "exchange API key must have futures permission (1117)"},
+        ),
+    ]
+    for body, status, expected in cases:
+        answer = stack.post(KEYS, token, json=body)
+        assert (answer.status_code, answer.json()) == (status, expected)
+    assert (
+        stack.post(
+            KEYS, token, json=key_body(simulator_account(stack, {"USDT": 1}), tradeType="SPOT")
+        ).status_code
+        == 200
+    )
+    over = stack.post(KEYS, token, json=key_body(simulator_account(stack, {"USDT": 1})))
+    assert (over.status_code, over.json()) == (
+        433,
+        {"error": "exceed subscription max API key limit (2129a)"},
+    )
+    invalid = stack.put(f"{KEYS}/invalid", token, json={"name": "x"})
+    assert invalid.json() == {
+        "errors": [{"value": "invalid", "msg": "must be UUID", "param": "id", "location": "params"}]
+    }
+    other, _ = stack.token("exchange-intruder@example.com", plan="BASIC")
+    own_key = stack.get(f"{KEYS}/list", token).json()["items"][0]["id"]
+    assert stack.get(f"{KEYS}/{own_key}/balance", other).status_code == 404
+
+
+def test_concurrent_creates_at_the_plan_limit(stack):
+    token, _ = stack.token("exchange-race@example.com", plan="BASIC")  # two keys
+    accounts = [simulator_account(stack, {"USDT": 10}) for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda account: stack.post(KEYS, token, json=key_body(account)), accounts))
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 433, 433]
+    assert len(stack.get(f"{KEYS}/list", token).json()["items"]) == 2
+
+
+def test_ticker_over_http(stack):
+    answer = stack.get("/v1/pub/exchange/ticker", params={"symbol": "BTC/USDT", "type": "FUTURES"})
+    assert answer.status_code == 200
+    assert answer.json()["symbol"] == "BTC/USDT"
+    moved = stack.post("/_local/exchange/price", json={"symbol": "ETH/USDT", "price": 1500.5})
+    assert moved.status_code == 204
+    assert stack.get("/v1/pub/exchange/ticker", params={"symbol": "ETH/USDT"}).json()["last"] == 1500.5

@@ -1,0 +1,179 @@
+"""The daily snapshot job, total balance and balance history."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from local.events import LocalLambdaContext
+from local.openapi import load_function_module
+from local.template import load_template
+from tests.integration.test_account_exchange import BASIC, KEYS, PROFESSIONAL, add_key, give_plan
+from tests.support import USER_A, USER_B, call
+
+
+def run_snapshot_job() -> dict:
+    module = load_function_module(load_template(), "BalanceSnapshotFunction")
+    return module.lambda_handler(
+        {"source": "aws.scheduler"}, LocalLambdaContext("BalanceSnapshotFunction", 900)
+    )
+
+
+def key_item(user: str, key_id: str) -> dict:
+    table = boto3.resource("dynamodb").Table("trading-api-local-main")
+    return table.get_item(Key={"PK": f"USER#{user}", "SK": f"KEY#{key_id}"})["Item"]
+
+
+def test_snapshot_job_run_twice_the_same_day_keeps_one_snapshot_per_key(exchange):
+    give_plan(USER_A, PROFESSIONAL)
+    _, _usdt = add_key(USER_A, exchange.create_account(balances={"USDT": 1200}))
+    _, mixed = add_key(USER_A, exchange.create_account(balances={"USDT": 100, "BTC": 0.1}), tradeType="SPOT")
+
+    first = run_snapshot_job()
+    assert (first["snapshotted"], first["failed"], first["unauthorized"]) == (2, 0, 0)
+    second = run_snapshot_job()
+    assert (second["snapshotted"], second["skipped"]) == (0, 2)
+
+    status, history, _ = call("GET", f"{KEYS}/{mixed['id']}/balance/history", user=USER_A)
+    assert status == 200
+    assert history == {
+        "items": [{"date": first["date"], "totalUSD": 2020}],
+        "nextToken": None,
+    }  # 100 + 0.1 x 19200
+    assert call("GET", "/v1/priv/account/exchange/balance", user=USER_A)[1] == {"USD": 3220}
+    assert call("GET", "/v1/priv/account/exchange/balance", user=USER_B)[1] == {"USD": 0}
+
+
+def test_a_key_the_exchange_refuses_becomes_unauthorized_and_inactive(exchange):
+    give_plan(USER_A, BASIC)
+    _, _key = add_key(USER_A, exchange.create_account(balances={"USDT": 100}))
+    exchange.set_faults(
+        match="/account",
+        error_rate=1.0,
+        status=401,
+        body={"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."},
+    )
+    report = run_snapshot_job()
+    assert report["unauthorized"] == 1
+    _, listed, _ = call("GET", f"{KEYS}/list", user=USER_A)
+    assert (listed["items"][0]["apiKeyStatus"], listed["items"][0]["active"]) == ("UNAUTHORIZED", False)
+    exchange.set_faults()
+    assert run_snapshot_job()["snapshotted"] == 0  # inactive keys are no longer snapshotted
+    assert call("GET", "/v1/priv/account/exchange/balance", user=USER_A)[1] == {"USD": 0}
+
+
+def test_other_failures_mark_the_key_failed_and_it_is_retried_next_run(exchange):
+    give_plan(USER_A, BASIC)
+    _, key = add_key(USER_A, exchange.create_account(balances={"USDT": 100}))
+    exchange.set_faults(match="/account", error_rate=1.0, status=503)
+    assert run_snapshot_job()["failed"] == 1
+    item = key_item(USER_A, key["id"])
+    assert (item["status"], item["active"]) == ("FAILED", True)
+    exchange.set_faults()
+    assert run_snapshot_job()["snapshotted"] == 1
+    assert key_item(USER_A, key["id"])["status"] == "AUTHORIZED"
+
+
+@pytest.fixture
+def history(exchange):
+    """A key with ten days of snapshots, 2022-09-01 .. 2022-09-10."""
+    from core.models.exchange import BalanceSnapshot
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+
+    give_plan(USER_A, BASIC)
+    _, created = add_key(USER_A, exchange.create_account(balances={"USDT": 100}))
+    repository = ExchangeKeyRepository()
+    key = repository.get(USER_A, created["id"])
+    for day in range(1, 11):
+        repository.record_snapshot(
+            key, BalanceSnapshot(key_id=key.id, date=f"2022-09-{day:02d}", total_usd=12340 + day), "now"
+        )
+    return created["id"]
+
+
+def test_history_is_newest_first_and_pages_with_next_token(history):
+    path = f"{KEYS}/{history}/balance/history"
+    status, first, _ = call("GET", path, user=USER_A, query={"limit": "4"})
+    assert status == 200
+    assert [item["date"] for item in first["items"]] == [
+        "2022-09-10",
+        "2022-09-09",
+        "2022-09-08",
+        "2022-09-07",
+    ]
+    assert first["items"][0] == {"date": "2022-09-10", "totalUSD": 12350}
+    _, second, _ = call("GET", path, user=USER_A, query={"limit": "4", "nextToken": first["nextToken"]})
+    _, third, _ = call("GET", path, user=USER_A, query={"limit": "4", "nextToken": second["nextToken"]})
+    assert [item["date"] for item in second["items"] + third["items"]] == [
+        f"2022-09-{d:02d}" for d in range(6, 0, -1)
+    ]
+    assert third["nextToken"] is None
+
+
+def test_history_from_a_start_date_and_default_limit(history):
+    _, body, _ = call("GET", f"{KEYS}/{history}/balance/history", user=USER_A, query={"start": "2022-09-08"})
+    assert [item["date"] for item in body["items"]] == ["2022-09-10", "2022-09-09", "2022-09-08"]
+    assert body["nextToken"] is None
+
+
+def test_history_refuses_bad_queries_and_forged_or_foreign_tokens(history):
+    path = f"{KEYS}/{history}/balance/history"
+    status, body, _ = call("GET", path, user=USER_A, query={"limit": "1001", "start": "2022-13-01"})
+    assert status == 422
+    assert {(e["param"], e["location"]) for e in body["errors"]} == {("limit", "query"), ("start", "query")}
+    _, page, _ = call("GET", path, user=USER_A, query={"limit": "2"})
+    forged = page["nextToken"][:-3] + "abc"
+    status, body, _ = call("GET", path, user=USER_A, query={"nextToken": forged})
+    assert (status, body["errors"][0]["param"]) == (422, "nextToken")
+    # the same token with another start date is another list: refused, not misapplied
+    status, _, _ = call(
+        "GET", path, user=USER_A, query={"nextToken": page["nextToken"], "start": "2022-09-01"}
+    )
+    assert status == 422
+
+
+def test_ticker_as_the_reference_shows_it(exchange):
+    status, ticker, _ = call("GET", "/v1/pub/exchange/ticker")
+    assert status == 200
+    assert set(ticker) == {
+        "symbol",
+        "timestamp",
+        "datetime",
+        "high",
+        "low",
+        "vwap",
+        "open",
+        "close",
+        "last",
+        "change",
+        "percentage",
+        "average",
+        "baseVolume",
+        "quoteVolume",
+    }
+    assert ticker["symbol"] == "BTC/USDT"
+    spot = call("GET", "/v1/pub/exchange/ticker", query={"symbol": "ETH/USDT", "type": "SPOT"})[1]
+    assert spot["symbol"] == "ETH/USDT"
+
+
+def test_ticker_errors(exchange):
+    assert call("GET", "/v1/pub/exchange/ticker", query={"symbol": "BTCUSDT"})[:2] == (
+        422,
+        {
+            "errors": [
+                {
+                    "value": "BTCUSDT",
+                    "msg": "must be valid exchange symbol",
+                    "param": "symbol",
+                    "location": "query",
+                }
+            ]
+        },
+    )
+    assert call("GET", "/v1/pub/exchange/ticker", query={"symbol": "XYZ/USDT"})[:2] == (
+        433,
+        {"error": "invalid exchange symbol (1300)"},
+    )
+    status, body, _ = call("GET", "/v1/pub/exchange/ticker", query={"type": "MARGIN", "exchangeId": "KRAKEN"})
+    assert status == 422
+    assert {e["param"] for e in body["errors"]} == {"type", "exchangeId"}
