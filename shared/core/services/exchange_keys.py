@@ -4,8 +4,8 @@ reading their live balance and their daily balance history."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import (
     ExchangeKeyAlreadyExists,
