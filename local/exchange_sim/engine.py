@@ -9,9 +9,11 @@ The model is deliberately simple where the project does not care and faithful wh
 * futures conditional orders live in the *algo* service exactly as Binance has run them since
   2025-11: ``POST /fapi/v1/algoOrder`` returns an ``algoId``; when the trigger condition is met the
   algo order becomes a regular MARKET or LIMIT order (``actualOrderId``) which then fills as such;
-* reduce-only orders never open or flip a position: they are refused (-2022) when there is nothing
-  to reduce at placement, clamped to the position when they fill, and expired when the position
-  they were reducing is gone (Binance cancels them the same way);
+* reduce-only orders never open or flip a position: regular ones are refused (-2022) when there is
+  nothing to reduce at placement, clamped to the position when they fill, and expired when the
+  position they were reducing is gone (Binance cancels them the same way); conditional (algo) ones
+  are accepted before the position exists (a stop or take-profit placed with a resting entry) and
+  checked when they trigger, where nothing to reduce rejects them;
 * spot fees are charged in the asset received (base for buys, quote for sells) like Binance does for
   accounts without BNB; futures fees are charged in USDT from the futures wallet.
 
@@ -967,9 +969,7 @@ class Engine:
             tif = request.time_in_force or "GTC"
             if tif not in TIME_IN_FORCE:
                 raise errors.invalid_time_in_force()
-            position = account.position(spec.symbol_id).amount
-            if request.reduce_only and not _reducible(position, side):
-                raise errors.reduce_only_rejected()
+            # Conditional reduce-only orders are checked when they trigger, not here (see the docstring).
             if not request.reduce_only and not request.close_position and request.quantity is not None:
                 spec.check_notional(request.quantity * (price or trigger or price_now))
             algo = AlgoOrder(

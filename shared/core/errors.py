@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-Location = Literal["body", "query", "params"]
+Location = Literal["body", "query", "params", "headers"]
 
 
 class ApiError(Exception):

@@ -347,8 +347,22 @@ def test_reduce_only_with_nothing_to_reduce_is_rejected(usdm: Any) -> None:
     open_long(usdm)
     with pytest.raises(InvalidOrder, match="ReduceOnly Order is rejected"):  # a buy would add to the long
         usdm.create_order(BTC_PERP, "market", "buy", 0.01, None, {"reduceOnly": True})
-    with pytest.raises(InvalidOrder, match="-2022"):
-        usdm.create_order(BTC_PERP, "market", "buy", 0.05, None, {"stopLossPrice": 19500, "reduceOnly": True})
+
+
+def test_conditional_reduce_only_is_accepted_before_a_position_and_checked_when_it_triggers(
+    usdm: Any, sim: Any
+) -> None:
+    # A stop placed with a resting entry: accepted although there is nothing to reduce yet.
+    stop = usdm.create_order(
+        BTC_PERP, "market", "sell", 0.05, None, {"stopLossPrice": 19000, "reduceOnly": True}
+    )
+    assert stop["status"] == "open"
+    sim.set_price("BTC/USDT", 18900)  # triggers with nothing to reduce: rejected, no short opened
+    assert usdm.fetch_positions([BTC_PERP]) == [] or usdm.fetch_positions([BTC_PERP])[0]["contracts"] in (
+        0,
+        None,
+    )
+    assert usdm.fetch_open_orders(BTC_PERP, None, None, {"trigger": True}) == []
 
 
 def test_order_validation_errors(usdm: Any) -> None:

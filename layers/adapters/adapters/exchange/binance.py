@@ -175,7 +175,10 @@ class BinanceConnector:
     def account(
         self, exchange_id: ExchangeId, trade_type: TradeType, api_key: str, secret: str
     ) -> BinanceAccount:
-        return BinanceAccount(trade_type, api_key, secret)
+        # Trading lives in its own module; importing it costs nothing until a function trades.
+        from adapters.exchange.trading import BinanceTradingAccount
+
+        return BinanceTradingAccount(trade_type, api_key, secret)
 
     def market_data(self, exchange_id: ExchangeId) -> BinanceMarketData:
         return BinanceMarketData()

@@ -1,0 +1,243 @@
+"""Shapes of the trading routes: requests as the reference's parameter tables, answers in ccxt's
+unified structures (order, trade, position) with the keys the reference shows."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from core.models.trading import EntryType, ManualOrderRecord, ManualOrderRequest, Side, StopTriggerType
+from core.schemas.exchange import exchange_symbol
+from core.schemas.types import JsonNumber
+
+Symbol = Annotated[str, AfterValidator(exchange_symbol)]
+Price = Annotated[float, Field(gt=0)]
+
+ORDER_FIELDS = (
+    "id",
+    "clientOrderId",
+    "timestamp",
+    "datetime",
+    "symbol",
+    "type",
+    "timeInForce",
+    "postOnly",
+    "reduceOnly",
+    "side",
+    "price",
+    "stopPrice",
+    "amount",
+    "cost",
+    "average",
+    "filled",
+    "remaining",
+    "status",
+    "fee",
+    "trades",
+    "fees",
+)
+TRADE_FIELDS = (
+    "id",
+    "order",
+    "symbol",
+    "type",
+    "datetime",
+    "side",
+    "takerOrMaker",
+    "price",
+    "amount",
+    "cost",
+    "fee",
+    "fees",
+)
+POSITION_FIELDS = (
+    "symbol",
+    "contracts",
+    "contractSize",
+    "unrealizedPnl",
+    "leverage",
+    "liquidationPrice",
+    "collateral",
+    "notional",
+    "markPrice",
+    "entryPrice",
+    "initialMargin",
+    "initialMarginPercentage",
+    "maintenanceMargin",
+    "maintenanceMarginPercentage",
+    "marginRatio",
+    "datetime",
+    "marginMode",
+    "marginType",
+    "side",
+    "hedged",
+    "percentage",
+)
+
+
+def _rule(message: str, field: str, value: Any) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("rule", message), loc=(field,), input=value)
+
+
+class ManualOrderBody(BaseModel):
+    """POST /v1/priv/exchange/order/{API_KEY_ID}; the rules across fields are reported with the type errors."""
+
+    symbol: Symbol
+    type: Literal["LIMIT", "MARKET", "TRAILING_STOP"]
+    side: Literal["BUY", "SELL"]
+    price: Price | None = None
+    amount: Annotated[float, Field(gt=0)]
+    takeProfitPrices: Annotated[list[Price], Field(max_length=25)] | None = None
+    stopTriggerPrice: Price | None = None
+    stopTriggerType: Literal["LIMIT", "MARKET"] | None = None
+    stopPrice: Price | None = None
+    callbackRate: Annotated[float, Field(ge=0.1, le=5)] | None = None
+    riskProfilePercent: Annotated[float, Field(gt=0, le=100)] | None = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def rules_across_fields(cls, data: Any, handler: Any) -> ManualOrderBody:
+        problems: list[InitErrorDetails] = []
+        if isinstance(data, dict):
+            trailing = data.get("type") == "TRAILING_STOP"
+            if data.get("type") in ("LIMIT", "TRAILING_STOP") and data.get("price") is None:
+                problems.append(_rule("must require price with type limit or trailing stop", "price", None))
+            if trailing and data.get("takeProfitPrices"):
+                problems.append(
+                    _rule(
+                        "must not use with type traililng stop", "takeProfitPrices", data["takeProfitPrices"]
+                    )
+                )
+            if trailing and data.get("stopTriggerPrice") is not None:
+                problems.append(
+                    _rule(
+                        "must not use with type traililng stop", "stopTriggerPrice", data["stopTriggerPrice"]
+                    )
+                )
+            if data.get("stopTriggerType") == "LIMIT" and data.get("stopPrice") is None:
+                problems.append(_rule("must require stopPrice with type limit", "stopTriggerType", "LIMIT"))
+            if trailing and data.get("callbackRate") is None:
+                problems.append(
+                    _rule("must require callbackRate with type trailing stop", "callbackRate", None)
+                )
+            if (
+                data.get("stopTriggerType") is not None
+                and data.get("stopTriggerPrice") is None
+                and not trailing
+            ):
+                problems.append(
+                    _rule("must require stopTriggerPrice", "stopTriggerType", data["stopTriggerType"])
+                )
+        try:
+            model = handler(data)
+        except ValidationError as error:
+            raise ValidationError.from_exception_data(cls.__name__, [*error.errors(), *problems]) from None  # type: ignore[list-item]
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return model
+
+    def to_request(self) -> ManualOrderRequest:
+        return ManualOrderRequest(
+            symbol=self.symbol,
+            type=EntryType(self.type),
+            side=Side(self.side),
+            amount=self.amount,
+            price=self.price,
+            take_profit_prices=self.takeProfitPrices or [],
+            stop_trigger_price=self.stopTriggerPrice,
+            stop_trigger_type=StopTriggerType(self.stopTriggerType or "MARKET")
+            if self.stopTriggerPrice
+            else None,
+            stop_price=self.stopPrice,
+            callback_rate=self.callbackRate,
+            risk_profile_percent=self.riskProfilePercent,
+        )
+
+
+class SymbolBody(BaseModel):
+    symbol: Symbol
+
+
+class LeverageBody(BaseModel):
+    symbol: Symbol
+    leverage: Annotated[int, Field(ge=1, le=125)]
+
+
+class MarginBody(BaseModel):
+    symbol: Symbol
+    type: Literal["ISOLATED", "CROSSED"]
+
+
+def _api_symbol(value: Any) -> Any:
+    return value.split(":", 1)[0] if isinstance(value, str) else value
+
+
+def order_out(order: dict[str, Any]) -> dict[str, Any]:
+    shaped = {name: order.get(name) for name in ORDER_FIELDS}
+    shaped["symbol"] = _api_symbol(order.get("symbol"))
+    shaped["stopPrice"] = (
+        order.get("stopPrice") if order.get("stopPrice") is not None else order.get("triggerPrice")
+    )
+    info = order.get("info") or {}
+    # ccxt reports a conditional order as a plain limit/market order with a trigger price; the API names
+    # it as Binance does (take_profit, stop, stop_market, trailing_stop_market ...).
+    if info.get("orderType") or info.get("origType"):
+        original = str(info.get("orderType") or info.get("origType") or info.get("type") or "").lower()
+        if original:
+            shaped["type"] = original
+    shaped["trades"] = order.get("trades") or []
+    shaped["fees"] = order.get("fees") or []
+    return shaped
+
+
+def trade_out(trade: dict[str, Any]) -> dict[str, Any]:
+    shaped = {name: trade.get(name) for name in TRADE_FIELDS}
+    shaped["symbol"] = _api_symbol(trade.get("symbol"))
+    shaped["fees"] = trade.get("fees") or ([trade["fee"]] if trade.get("fee") else [])
+    return shaped
+
+
+def position_out(position: dict[str, Any] | None) -> dict[str, Any] | None:
+    if position is None:
+        return None
+    shaped = {name: position.get(name) for name in POSITION_FIELDS}
+    shaped["symbol"] = _api_symbol(position.get("symbol"))
+    shaped["marginType"] = position.get("marginMode")
+    return shaped
+
+
+class ManualHistoryItem(BaseModel):
+    orderId: str | None
+    price: JsonNumber | None
+    amount: JsonNumber | None
+    cost: JsonNumber | None
+    stop: JsonNumber | None
+    stopType: str | None
+    takeProfit: list[JsonNumber]
+    trailingTriggerPrice: JsonNumber | None
+    callbackRate: JsonNumber | None
+    riskProfilePercent: JsonNumber | None
+    createdAt: str
+
+    @classmethod
+    def of(cls, record: ManualOrderRecord) -> ManualHistoryItem:
+        return cls(
+            orderId=record.order_id,
+            price=record.price,
+            amount=record.amount,
+            cost=record.cost,
+            stop=record.stop,
+            stopType=record.stop_type,
+            takeProfit=record.take_profit,
+            trailingTriggerPrice=record.trailing_trigger_price,
+            callbackRate=record.callback_rate,
+            riskProfilePercent=record.risk_profile_percent,
+            createdAt=record.created_at,
+        )
+
+
+class ManualHistory(BaseModel):
+    items: list[ManualHistoryItem]
+    nextToken: str | None
