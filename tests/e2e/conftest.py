@@ -31,14 +31,24 @@ class RunningStack:
         answer.raise_for_status()
         return answer.json()["idToken"], answer.json()["sub"]
 
+    def request(
+        self, method: str, path: str, token: str | None = None, headers: dict | None = None, **kwargs
+    ) -> requests.Response:
+        return requests.request(
+            method, f"{self.url}{path}", headers={**_auth(token), **(headers or {})}, timeout=30, **kwargs
+        )
+
     def get(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        return requests.get(f"{self.url}{path}", headers=_auth(token), timeout=30, **kwargs)
+        return self.request("GET", path, token, **kwargs)
 
     def put(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        return requests.put(f"{self.url}{path}", headers=_auth(token), timeout=30, **kwargs)
+        return self.request("PUT", path, token, **kwargs)
 
     def post(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
-        return requests.post(f"{self.url}{path}", headers=_auth(token), timeout=30, **kwargs)
+        return self.request("POST", path, token, **kwargs)
+
+    def delete(self, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        return self.request("DELETE", path, token, **kwargs)
 
 
 def _auth(token: str | None) -> dict[str, str]:

@@ -46,7 +46,8 @@ def exchange(aws, exchange_simulator, monkeypatch):
     monkeypatch.setenv("EXCHANGE_ENDPOINT", exchange_simulator.url)
     monkeypatch.setenv("EXCHANGE_SECRETS_KEY_ID", key_id)
     monkeypatch.setenv("EGRESS_IPS", "15.137.11.254,221.110.159.85")
-    monkeypatch.setenv("EXCHANGE_TIMEOUT_MS", "3000")
+    monkeypatch.setenv("EXCHANGE_TIMEOUT_MS", "2000")
+    monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "trading-api-local-idempotency")
     get_settings.cache_clear()
     market_cache().clear()
     yield exchange_simulator.simulator

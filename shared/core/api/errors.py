@@ -66,10 +66,15 @@ def _expected_values(context: Mapping[str, Any]) -> str:
     return "[" + ", ".join(values) + "]"
 
 
+def _plain(value: Any) -> Any:
+    """5.0 reads as 5 in a message, as the reference writes numbers."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def _message(error: Mapping[str, Any]) -> str:
     """The express-validator style message for pydantic's built-in error types."""
     kind = error.get("type", "")
-    context = error.get("ctx") or {}
+    context = {name: _plain(value) for name, value in (error.get("ctx") or {}).items()}
     messages = {
         "missing": "is required",
         "string_type": "must be a string",

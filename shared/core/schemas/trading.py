@@ -3,10 +3,11 @@ unified structures (order, trade, position) with the keys the reference shows.""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core.core_schema import ErrorType
 
 from core.models.trading import EntryType, ManualOrderRecord, ManualOrderRequest, Side, StopTriggerType
 from core.schemas.exchange import exchange_symbol
@@ -77,8 +78,22 @@ POSITION_FIELDS = (
 )
 
 
+_BUILT_IN_ERRORS = frozenset(get_args(ErrorType))
+
+
 def _rule(message: str, field: str, value: Any) -> InitErrorDetails:
     return InitErrorDetails(type=PydanticCustomError("rule", message), loc=(field,), input=value)
+
+
+def _again(error: Any) -> InitErrorDetails:
+    """An error of a failed validation, re-raisable next to the rules' own (custom types keep their message)."""
+    if error["type"] in _BUILT_IN_ERRORS:
+        return InitErrorDetails(
+            type=error["type"], loc=error["loc"], input=error["input"], ctx=error.get("ctx", {})
+        )
+    return InitErrorDetails(
+        type=PydanticCustomError(error["type"], error["msg"]), loc=error["loc"], input=error["input"]
+    )
 
 
 class ManualOrderBody(BaseModel):
@@ -133,7 +148,9 @@ class ManualOrderBody(BaseModel):
         try:
             model = handler(data)
         except ValidationError as error:
-            raise ValidationError.from_exception_data(cls.__name__, [*error.errors(), *problems]) from None  # type: ignore[list-item]
+            raise ValidationError.from_exception_data(
+                cls.__name__, [*map(_again, error.errors()), *problems]
+            ) from None
         if problems:
             raise ValidationError.from_exception_data(cls.__name__, problems)
         return model

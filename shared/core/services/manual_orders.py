@@ -96,6 +96,10 @@ class PlannedOrder:
     spec: OrderSpec
 
 
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
 def _error(value: Any, msg: str, param: str) -> FieldError:
     return FieldError(value=value, msg=msg, param=param, location="body")
 
@@ -108,12 +112,10 @@ def plan_orders(
     amount = rules.round_amount(request.amount)
     entry_price = Decimal(str(request.price)) if request.price is not None else Decimal(str(market_price))
     if amount < rules.min_amount or amount <= 0:
-        errors.append(_error(request.amount, f"must be at least {rules.min_amount.normalize()}", "amount"))
+        errors.append(_error(request.amount, f"must be at least {_plain(rules.min_amount)}", "amount"))
     elif rules.min_cost and amount * entry_price < rules.min_cost:
         errors.append(
-            _error(
-                request.amount, f"order value must be at least {rules.min_cost.normalize()} USDT", "amount"
-            )
+            _error(request.amount, f"order value must be at least {_plain(rules.min_cost)} USDT", "amount")
         )
 
     exit_side = request.side.opposite
@@ -124,7 +126,7 @@ def plan_orders(
         errors.append(
             _error(
                 request.take_profit_prices,
-                f"each take profit needs at least {rules.min_amount.normalize()}",
+                f"each take profit needs at least {_plain(rules.min_amount)}",
                 "takeProfitPrices",
             )
         )

@@ -1,0 +1,422 @@
+"""ExchangeExpressJSv1 and manual history through real ccxt into the Binance simulator, against moto."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from core.models.exchange import KeyStatus
+from core.repositories.exchange_keys import ExchangeKeyRepository
+from tests.integration.test_account_exchange import PROFESSIONAL, add_key, give_plan
+from tests.support import USER_A, USER_B, call
+
+REFERENCE_ORDER = {
+    "symbol": "BTC/USDT",
+    "type": "MARKET",
+    "side": "BUY",
+    "amount": "0.05",
+    "takeProfitPrices": [19250, 19300],
+    "stopTriggerPrice": 19000,
+    "stopTriggerType": "LIMIT",
+    "stopPrice": 19000,
+}
+SYMBOL = {"symbol": "BTC/USDT"}
+
+
+@pytest.fixture
+def key(exchange):
+    """A MANUAL FUTURES key of USER_A on a fresh simulator account, the market back at 19200."""
+    exchange.set_price("BTC/USDT", 19200)
+    give_plan(USER_A, PROFESSIONAL)
+    status, created = add_key(USER_A, exchange.create_account(balances={"USDT": 5000}))
+    assert status == 200
+    return created["id"]
+
+
+def order(key_id: str, body: dict, user: str = USER_A, **kwargs):
+    return call("POST", f"/v1/priv/exchange/order/{key_id}", user=user, body=body, **kwargs)
+
+
+def open_orders(key_id: str) -> list[dict]:
+    return call("GET", f"/v1/priv/exchange/order/{key_id}/list", user=USER_A, query=SYMBOL)[1]
+
+
+def position(key_id: str) -> dict | None:
+    return call("GET", f"/v1/priv/exchange/position/{key_id}", user=USER_A, query=SYMBOL)[1]
+
+
+def manual_records(user: str) -> list[dict]:
+    table = boto3.resource("dynamodb").Table("trading-api-local-main")
+    items = table.query(
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
+        ExpressionAttributeValues={":pk": f"USER#{user}", ":sk": "MANUAL_ORDER#"},
+    )["Items"]
+    import json
+
+    return [json.loads(item["record"]) for item in items]
+
+
+def test_the_reference_order_places_entry_ladder_and_stop(key):
+    status, placed, _ = order(key, REFERENCE_ORDER)
+    assert status == 200
+    entry, first_tp, second_tp, stop = placed
+    assert (entry["type"], entry["side"], entry["status"], entry["filled"], entry["reduceOnly"]) == (
+        "market",
+        "buy",
+        "closed",
+        0.05,
+        False,
+    )
+    assert [
+        (tp["type"], tp["side"], tp["amount"], tp["price"], tp["stopPrice"], tp["reduceOnly"])
+        for tp in (first_tp, second_tp)
+    ] == [
+        ("take_profit", "sell", 0.025, 19250, 19250, True),
+        ("take_profit", "sell", 0.025, 19300, 19300, True),
+    ]
+    assert (stop["type"], stop["amount"], stop["price"], stop["stopPrice"], stop["reduceOnly"]) == (
+        "stop",
+        0.05,
+        19000,
+        19000,
+        True,
+    )
+    assert set(entry) >= {
+        "id",
+        "clientOrderId",
+        "symbol",
+        "timeInForce",
+        "postOnly",
+        "cost",
+        "average",
+        "remaining",
+        "trades",
+        "fees",
+    }
+    assert entry["symbol"] == "BTC/USDT"
+    assert position(key)["contracts"] == 0.05
+    assert len(open_orders(key)) == 3
+
+
+def test_moving_the_price_fills_the_first_take_profit_then_cancel_leaves_nothing(key, exchange):
+    order(key, REFERENCE_ORDER)
+    exchange.set_price("BTC/USDT", 19260)
+    assert position(key)["contracts"] == 0.025
+    assert sorted(o["type"] for o in open_orders(key)) == ["stop", "take_profit"]
+    trades = call("GET", f"/v1/priv/exchange/trade/{key}/history", user=USER_A, query=SYMBOL)[1]
+    assert [(t["side"], t["amount"]) for t in trades] == [("sell", 0.025), ("buy", 0.05)]
+    assert trades[0]["fee"]["currency"] == "USDT"
+    assert trades[0]["fee"]["cost"] > 0
+
+    status, body, _ = call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)
+    assert (status, body) == (204, None)
+    assert position(key) is None
+    assert open_orders(key) == []
+    history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
+    assert history[0]["reduceOnly"] is True  # the closing order, newest first
+
+
+def test_a_new_order_first_clears_the_symbol(key):
+    order(key, REFERENCE_ORDER)
+    status, placed, _ = order(key, {"symbol": "BTC/USDT", "type": "MARKET", "side": "SELL", "amount": 0.01})
+    assert status == 200
+    assert len(placed) == 1
+    assert position(key)["side"] == "short"
+    assert position(key)["contracts"] == 0.01
+    assert open_orders(key) == []
+
+
+def test_a_resting_limit_entry_carries_its_exits(key, exchange):
+    status, placed, _ = order(key, {**REFERENCE_ORDER, "type": "LIMIT", "price": 19100})
+    assert status == 200
+    assert placed[0]["status"] == "open"
+    assert position(key) is None
+    exchange.set_price("BTC/USDT", 19090)  # the entry fills; the stop at 19000 is not reached
+    assert position(key)["contracts"] == 0.05
+    exchange.set_price("BTC/USDT", 18990)  # the stop triggers: a limit sell at 19000 now rests
+    assert position(key)["contracts"] == 0.05
+    exchange.set_price("BTC/USDT", 19005)  # and fills when the market comes back to it
+    assert position(key) is None
+
+
+def test_a_trailing_stop_entry(key):
+    status, placed, _ = order(
+        key,
+        {
+            "symbol": "BTC/USDT",
+            "type": "TRAILING_STOP",
+            "side": "BUY",
+            "amount": 0.05,
+            "price": 19100,
+            "callbackRate": 1,
+        },
+    )
+    assert status == 200
+    assert placed[0]["type"] == "trailing_stop_market"
+    _, history, _ = call("GET", "/v1/priv/account/trade/manual/history", user=USER_A)
+    assert (history["items"][0]["trailingTriggerPrice"], history["items"][0]["callbackRate"]) == (19100, 1)
+
+
+def test_validation_errors_of_the_reference_are_reported_together(key):
+    status, body, _ = order(
+        key,
+        {
+            "symbol": "BTC/USDT",
+            "type": "TRAILING_STOP",
+            "side": "BUY",
+            "amount": 0.05,
+            "price": 19100,
+            "callbackRate": 1,
+            "stopTriggerPrice": "20000",
+            "stopTriggerType": "LIMIT",
+        },
+    )
+    assert status == 422
+    assert body == {
+        "errors": [
+            {
+                "value": "20000",
+                "msg": "must not use with type traililng stop",
+                "param": "stopTriggerPrice",
+                "location": "body",
+            },
+            {
+                "value": "LIMIT",
+                "msg": "must require stopPrice with type limit",
+                "param": "stopTriggerType",
+                "location": "body",
+            },
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "param", "msg"),
+    [
+        ({"type": "LIMIT"}, "price", "must require price with type limit or trailing stop"),
+        (
+            {"type": "TRAILING_STOP", "price": 19100, "takeProfitPrices": []},
+            "callbackRate",
+            "must require callbackRate with type trailing stop",
+        ),
+        (
+            {"type": "TRAILING_STOP", "price": 19100, "callbackRate": 1, "takeProfitPrices": [19500]},
+            "takeProfitPrices",
+            "must not use with type traililng stop",
+        ),
+        (
+            {"type": "TRAILING_STOP", "price": 19100, "callbackRate": 6},
+            "callbackRate",
+            "must be less than or equal to 5",
+        ),
+        (
+            {"type": "TRAILING_STOP", "price": 19100, "callbackRate": 0.05},
+            "callbackRate",
+            "must be greater than or equal to 0.1",
+        ),
+        (
+            {"takeProfitPrices": [19300 + i for i in range(26)]},
+            "takeProfitPrices",
+            "must contain at most 25 items",
+        ),
+        ({"type": "STOP"}, "type", "must be one of [LIMIT, MARKET, TRAILING_STOP]"),
+        ({"side": "HOLD"}, "side", "must be one of [BUY, SELL]"),
+        ({"symbol": "BTCUSDT"}, "symbol", "must be valid exchange symbol"),
+        ({"amount": -1}, "amount", "must be greater than 0"),
+        ({"amount": "a lot"}, "amount", "must be a number"),
+        ({"amount": 0.0001}, "amount", "must be at least 0.001"),
+        ({"amount": 0.002}, "amount", "order value must be at least 100 USDT"),
+        ({"takeProfitPrices": [19100]}, "takeProfitPrices[0]", "must be above the entry price"),
+        ({"stopTriggerPrice": 19500}, "stopTriggerPrice", "must be below the entry price"),
+        (
+            {"amount": 0.006, "takeProfitPrices": [19300 + i for i in range(7)]},
+            "takeProfitPrices",
+            "each take profit needs at least 0.001",
+        ),
+    ],
+)
+def test_each_invalid_order_is_422_before_anything_is_sent(key, body, param, msg):
+    status, answer, _ = order(
+        key, {"symbol": "BTC/USDT", "type": "MARKET", "side": "BUY", "amount": 0.05, **body}
+    )
+    assert status == 422, answer
+    assert (param, msg) in {(error["param"], error["msg"]) for error in answer["errors"]}
+    assert position(key) is None
+    assert open_orders(key) == []
+
+
+def test_take_profit_amounts_split_on_the_step_with_the_remainder_last(key):
+    _, placed, _ = order(
+        key,
+        {
+            "symbol": "BTC/USDT",
+            "type": "MARKET",
+            "side": "BUY",
+            "amount": 0.01,
+            "takeProfitPrices": [19300, 19400, 19500],
+        },
+    )
+    assert [o["amount"] for o in placed[1:]] == [0.003, 0.003, 0.004]
+
+
+def test_the_stop_failing_closes_the_position_and_cancels_the_take_profits(key, exchange):
+    exchange.set_faults(
+        match="STOP", error_rate=1.0, status=400, body={"code": -1013, "msg": "Filter failure: PRICE_FILTER"}
+    )
+    status, body, _ = order(key, REFERENCE_ORDER)
+    assert (status, body) == (433, {"error": "exchange bad request (1500)"})
+    exchange.set_faults()
+    assert position(key) is None
+    assert open_orders(key) == []
+    (record,) = manual_records(USER_A)
+    assert record["outcome"] == "COMPENSATED"
+    assert len(record["compensations"]) == 2
+    assert [o["role"] for o in record["orders"]] == ["entry"]
+
+
+def test_an_idempotent_retry_returns_the_first_answer_and_places_nothing_twice(key):
+    headers = {"Idempotency-Key": "order-2022-10-11-001"}
+    first = order(key, REFERENCE_ORDER, headers=headers)
+    again = order(key, REFERENCE_ORDER, headers=headers)
+    assert first[0] == again[0] == 200
+    assert first[1] == again[1]
+    history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
+    assert [o["side"] for o in history if not o["reduceOnly"]] == ["buy"]
+    assert len(open_orders(key)) == 3
+    reused = order(key, {**REFERENCE_ORDER, "amount": 0.06}, headers=headers)
+    assert reused[0] == 422
+    assert reused[1]["errors"][0]["param"] == "Idempotency-Key"
+
+
+def test_an_entry_that_times_out_after_the_exchange_accepted_it_is_found_not_placed_again(key, exchange):
+    exchange.set_faults(match="POST /fapi/v1/order", timeout=True, after_accept=True, count=1)
+    status, placed, _ = order(key, REFERENCE_ORDER, headers={"Idempotency-Key": "slow-entry"})
+    exchange.set_faults()
+    assert status == 200
+    assert placed[0]["filled"] == 0.05
+    history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
+    assert len([o for o in history if o["side"] == "buy"]) == 1  # exactly one entry on the exchange
+    assert position(key)["contracts"] == 0.05
+
+
+def test_key_rules_on_every_trading_route(exchange, key):
+    spot = add_key(USER_A, exchange.create_account(balances={"USDT": 100}), tradeType="SPOT")[1]["id"]
+    automated = add_key(USER_A, exchange.create_account(balances={"USDT": 100}), strategyType="AUTOMATED")[1][
+        "id"
+    ]
+    assert order(automated, REFERENCE_ORDER)[1] == {"error": "exchange API key type is invalid (1106)"}
+    assert order(spot, REFERENCE_ORDER)[1] == {"error": "exchange API key type is unsupported (1115)"}
+    for method, path, body in [
+        ("GET", f"/v1/priv/exchange/position/{spot}", None),
+        ("PUT", f"/v1/priv/exchange/order/{spot}/leverage", {"symbol": "BTC/USDT", "leverage": 10}),
+        ("PUT", f"/v1/priv/exchange/order/{spot}/margin", {"symbol": "BTC/USDT", "type": "ISOLATED"}),
+        ("DELETE", f"/v1/priv/exchange/position/{spot}", SYMBOL),
+    ]:
+        answer = call(method, path, user=USER_A, body=body, query=SYMBOL if method == "GET" else None)
+        assert answer[:2] == (433, {"error": "exchange API key type is invalid (1106)"}), path
+    repository = ExchangeKeyRepository()
+    repository.mark_status(repository.get(USER_A, key), KeyStatus.UNAUTHORIZED, "now")
+    assert order(key, REFERENCE_ORDER)[1] == {"error": "exchange API key is inactive (1110)"}
+    assert call(
+        "PUT",
+        f"/v1/priv/exchange/order/{key}/leverage",
+        user=USER_A,
+        body={"symbol": "BTC/USDT", "leverage": 5},
+    )[1] == {"error": "exchange API key is inactive (1110)"}
+
+
+def test_another_users_key_is_404_and_an_invalid_id_is_422(key):
+    for method, path, body, query in [
+        ("GET", f"/v1/priv/exchange/order/{key}/list", None, SYMBOL),
+        ("GET", f"/v1/priv/exchange/order/{key}/history", None, SYMBOL),
+        ("GET", f"/v1/priv/exchange/trade/{key}/history", None, SYMBOL),
+        ("GET", f"/v1/priv/exchange/position/{key}", None, SYMBOL),
+        ("POST", f"/v1/priv/exchange/order/{key}", REFERENCE_ORDER, None),
+        ("DELETE", f"/v1/priv/exchange/position/{key}", SYMBOL, None),
+        ("PUT", f"/v1/priv/exchange/order/{key}/leverage", {"symbol": "BTC/USDT", "leverage": 5}, None),
+        ("PUT", f"/v1/priv/exchange/order/{key}/margin", {"symbol": "BTC/USDT", "type": "CROSSED"}, None),
+    ]:
+        assert call(method, path, user=USER_B, body=body, query=query)[:2] == (
+            404,
+            {"message": "route not found"},
+        ), path
+        invalid = path.replace(key, "invaliduuid")
+        status, answer, _ = call(method, invalid, user=USER_A, body=body, query=query)
+        assert (status, answer["errors"][0]) == (
+            422,
+            {"value": "invaliduuid", "msg": "must be UUID", "param": "id", "location": "params"},
+        )
+
+
+def test_symbol_is_required_and_unknown_symbols_are_1300(key):
+    status, body, _ = call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A)
+    assert (status, body["errors"][0]["param"], body["errors"][0]["location"]) == (422, "symbol", "query")
+    assert call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A, query={"symbol": "XYZ/USDT"})[
+        :2
+    ] == (
+        433,
+        {"error": "invalid exchange symbol (1300)"},
+    )
+
+
+def test_leverage_and_margin_type(key):
+    path = f"/v1/priv/exchange/order/{key}"
+    assert call("PUT", f"{path}/leverage", user=USER_A, body={"symbol": "BTC/USDT", "leverage": 10})[:2] == (
+        204,
+        None,
+    )
+    assert call("PUT", f"{path}/leverage", user=USER_A, body={"symbol": "BNB/USDT", "leverage": 100})[:2] == (
+        433,
+        {"error": "exchange bad request (1500)"},
+    )
+    status, body, _ = call(
+        "PUT", f"{path}/leverage", user=USER_A, body={"symbol": "BTC/USDT", "leverage": 126}
+    )
+    assert (status, body["errors"][0]["param"]) == (422, "leverage")
+    for _ in range(2):  # setting the current type again is not an error
+        assert call("PUT", f"{path}/margin", user=USER_A, body={"symbol": "BTC/USDT", "type": "ISOLATED"})[
+            :2
+        ] == (204, None)
+    order(key, REFERENCE_ORDER)
+    assert position(key)["leverage"] == 10
+    assert position(key)["marginMode"] == "isolated"
+
+
+def test_manual_history_is_newest_first_paged_and_private(key):
+    for amount in (0.01, 0.02, 0.03):
+        assert order(key, {"symbol": "BTC/USDT", "type": "MARKET", "side": "BUY", "amount": amount})[0] == 200
+    status, first, headers = call(
+        "GET", "/v1/priv/account/trade/manual/history", user=USER_A, query={"limit": "2"}
+    )
+    assert status == 200
+    assert headers["Cache-Control"] == ["no-store"]
+    assert [item["amount"] for item in first["items"]] == [0.03, 0.02]
+    assert set(first["items"][0]) == {
+        "orderId",
+        "price",
+        "amount",
+        "cost",
+        "stop",
+        "stopType",
+        "takeProfit",
+        "trailingTriggerPrice",
+        "callbackRate",
+        "riskProfilePercent",
+        "createdAt",
+    }
+    _, second, _ = call(
+        "GET",
+        "/v1/priv/account/trade/manual/history",
+        user=USER_A,
+        query={"limit": "2", "nextToken": first["nextToken"]},
+    )
+    assert [item["amount"] for item in second["items"]] == [0.01]
+    assert second["nextToken"] is None
+    assert call("GET", "/v1/priv/account/trade/manual/history", user=USER_B)[1] == {
+        "items": [],
+        "nextToken": None,
+    }
+    status, body, _ = call(
+        "GET", "/v1/priv/account/trade/manual/history", user=USER_B, query={"nextToken": first["nextToken"]}
+    )
+    assert (status, body["errors"][0]["param"]) == (422, "nextToken")
