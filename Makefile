@@ -52,7 +52,7 @@ e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
 
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -p no:cacheprovider
+	$(PY) -m pytest benchmarks -s -p no:cacheprovider
 
 ## seed: load the reference data into a deployed stage (uses your AWS credentials)
 seed: $(STAMP)

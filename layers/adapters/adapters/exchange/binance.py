@@ -3,7 +3,7 @@
 The API names symbols ``BTC/USDT``; with FUTURES that is the linear perpetual ``BTC/USDT:USDT``.
 Markets are loaded once per warm container (one public client per market type) and handed to each
 key's client, so a request signs and sends only what it needs. Only the two ccxt modules in use are
-imported, and only when a function first talks to the exchange.
+imported (see ``ccxt_loader``), and only when a function first talks to the exchange.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import threading
 from functools import cache
 from typing import Any
 
+from adapters.exchange.ccxt_loader import ccxt_module
 from adapters.exchange.errors import exchange_errors
 from core.config import Settings, get_settings
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
@@ -33,12 +34,8 @@ def api_symbol(market: str) -> str:
 
 def _exchange_class(trade_type: TradeType) -> type:
     if trade_type is TradeType.FUTURES:
-        from ccxt.binanceusdm import binanceusdm
-
-        return binanceusdm
-    from ccxt.binance import binance
-
-    return binance
+        return ccxt_module("binanceusdm").binanceusdm
+    return ccxt_module("binance").binance
 
 
 def new_client(

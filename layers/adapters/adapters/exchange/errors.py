@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from adapters.exchange.ccxt_loader import ccxt_errors
 from core.errors import (
     ApiError,
     ExchangeAuthorizationFailed,
@@ -32,14 +33,13 @@ def scrub(text: str) -> str:
 
 
 def translate(error: Exception) -> ApiError:
-    from ccxt.base import errors as ccxt_errors
-
+    errors = ccxt_errors()
     detail = f"{type(error).__name__}: {scrub(str(error))}"
-    if isinstance(error, ccxt_errors.AuthenticationError | ccxt_errors.AccountSuspended):
+    if isinstance(error, errors.AuthenticationError | errors.AccountSuspended):
         return ExchangeAuthorizationFailed(detail)
-    if isinstance(error, ccxt_errors.BadSymbol):
+    if isinstance(error, errors.BadSymbol):
         return InvalidExchangeSymbol(detail)
-    if isinstance(error, ccxt_errors.OperationFailed):  # NetworkError and the exchange's own 5xx
+    if isinstance(error, errors.OperationFailed):  # NetworkError and the exchange's own 5xx
         return ServiceUnavailableError("exchange temporarily unavailable")
     return ExchangeBadRequest(detail)
 
@@ -47,9 +47,7 @@ def translate(error: Exception) -> ApiError:
 @contextmanager
 def exchange_errors() -> Iterator[None]:
     """Runs exchange calls; ccxt errors leave as API errors, without the ccxt traceback chained to them."""
-    from ccxt.base.errors import BaseError
-
     try:
         yield
-    except BaseError as error:
+    except ccxt_errors().BaseError as error:
         raise translate(error) from None

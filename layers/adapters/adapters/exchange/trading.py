@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.exchange.binance import BinanceAccount, market_symbol
+from adapters.exchange.ccxt_loader import ccxt_errors
 from adapters.exchange.errors import exchange_errors, translate
 from core.models.exchange import TradeType
 from core.models.trading import MarketRules, OrderKind, OrderSpec
@@ -93,21 +94,18 @@ class BinanceTradingAccount(BinanceAccount):
             self.client.set_leverage(leverage, self._symbol(symbol))
 
     def set_margin_mode(self, symbol: str, mode: str) -> None:
-        from ccxt.base.errors import BaseError, MarginModeAlreadySet
-
+        errors = ccxt_errors()
         try:
             self.client.set_margin_mode(mode, self._symbol(symbol))
-        except MarginModeAlreadySet:
+        except errors.MarginModeAlreadySet:
             return  # already in that mode: nothing to change
-        except BaseError as error:
+        except errors.BaseError as error:
             raise translate(error) from None
 
     def cancel_all_orders(self, symbol: str) -> None:
-        from ccxt.base.errors import OrderNotFound
-
         market = self._symbol(symbol)
         with exchange_errors():
-            with suppress(OrderNotFound):  # nothing was open
+            with suppress(ccxt_errors().OrderNotFound):  # nothing was open
                 self.client.cancel_all_orders(market)
             if self.futures:
                 self.client.cancel_all_orders(market, {"trigger": True})
@@ -128,34 +126,32 @@ class BinanceTradingAccount(BinanceAccount):
             )
 
     def find_order(self, symbol: str, client_order_id: str, conditional: bool) -> dict[str, Any] | None:
-        from ccxt.base.errors import BaseError, OrderNotFound
-
+        errors = ccxt_errors()
         params: dict[str, Any] = {"clientOrderId": client_order_id}
         if conditional:
             params["trigger"] = True
         try:
             return self.client.fetch_order(None, self._symbol(symbol), params)
-        except OrderNotFound:
+        except errors.OrderNotFound:
             return None
-        except BaseError as error:
+        except errors.BaseError as error:
             raise translate(error) from None
 
     def place(self, symbol: str, order: OrderSpec) -> dict[str, Any]:
-        from ccxt.base.errors import BaseError, InvalidOrder, OperationFailed
-
+        errors = ccxt_errors()
         kind, params, price = self._order_parameters(order)
         try:
             return self.client.create_order(
                 self._symbol(symbol), kind, order.side.value.lower(), order.amount, price, params
             )
-        except (OperationFailed, InvalidOrder) as error:
+        except (errors.OperationFailed, errors.InvalidOrder) as error:
             # A timeout or 5xx may hide an accepted order, and a retried request may meet its own
             # earlier order (duplicate client id): look before anything is sent again.
             found = self.find_order(symbol, order.client_order_id, order.kind.conditional)
             if found is not None:
                 return found
             raise translate(error) from None
-        except BaseError as error:
+        except errors.BaseError as error:
             raise translate(error) from None
 
     @staticmethod

@@ -1,0 +1,1 @@
+"""Benchmarks run with `make bench`; they report numbers and fail only when a target is missed."""
