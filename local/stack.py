@@ -55,6 +55,7 @@ class LocalStack:
 
         get_settings.cache_clear()
         seed_reference_data()
+        self._seed_stripe_prices()
         self.authorizer = CognitoAuthorizer(self.aws.jwks_url, self.aws.issuer, self.aws.user_pool_client_id)
         worker_environment = self.aws.environment
         self.pools = {
@@ -79,6 +80,16 @@ class LocalStack:
         self.template.dynamic_values.update(
             {"apiKey": LOCAL_STRIPE_API_KEY, "webhookSecret": self.stripe.simulator.webhook_secret}
         )
+
+    def _seed_stripe_prices(self) -> None:
+        """Stripe sells each public plan at its monthly price; a price's lookup_key is its plan's id."""
+        from local.seed import REFERENCE_DATA
+
+        for plan in json.loads(REFERENCE_DATA.read_text())["plans"]:
+            if plan.get("public", True):
+                self.stripe.simulator.seed_plan(
+                    plan["name"], plan["monthly_price_usd"], lookup_key=plan["id"]
+                )
 
     def connect_webhooks(self, api_url: str) -> None:
         """Stripe delivers its events to the API's webhook route, as it would in AWS."""
@@ -159,11 +170,47 @@ class LocalStack:
 
         subject = jwt.get_unverified_claims(token)["sub"]
         if chosen_plan is not None:
-            from core.repositories.subscription import SubscriptionRepository
-            from core.services.subscription import assign_plan
-
-            assign_plan(SubscriptionRepository(), subject, chosen_plan)
+            self._give_plan(subject, email, chosen_plan)
         return {"idToken": token, "sub": subject}
+
+    def _give_plan(self, user_id: str, email: str, plan: Any) -> None:
+        """As a completed checkout would: the user's Stripe customer gets a paid subscription to the plan in
+        the simulator (whose events reach the webhook route), replacing what it had. A private plan has no
+        Stripe price: it is assigned directly, so GET .../subscription shows it and .../stripe stays null."""
+        from adapters.billing import StripeBilling
+        from core.repositories.catalog import CatalogRepository
+        from core.repositories.stripe_customers import StripeCustomerRepository
+        from core.repositories.stripe_events import StripeEventRepository
+        from core.repositories.subscription import SubscriptionRepository
+        from core.services.billing import BillingService
+        from core.services.subscription import ACTIVE_STATUSES, assign_plan
+
+        simulator = self.stripe.simulator
+        gateway = StripeBilling(api_key=LOCAL_STRIPE_API_KEY, api_base=self.stripe.url)
+        billing = BillingService(
+            gateway=gateway,
+            customers=StripeCustomerRepository(),
+            subscriptions=SubscriptionRepository(),
+            catalog=CatalogRepository(),
+            events=StripeEventRepository(),
+        )
+        customer_id = billing.ensure_customer(user_id, email)
+        for held in gateway.subscriptions_of(customer_id):
+            if plan.public and held.plan_id == plan.id and held.status in ACTIVE_STATUSES:
+                return  # already subscribed to it
+            simulator.transact(lambda store, held_id=held.id: store.cancel_subscription(held_id, {}))
+        price = gateway.price_for_plan(plan.id) if plan.public else None
+        if price is None:
+            assign_plan(SubscriptionRepository(), user_id, plan)
+            return
+        metadata = {"userId": user_id, "planId": plan.id}
+        created = simulator.transact(
+            lambda store: store.create_subscription(
+                {"customer": customer_id, "items": [{"price": price.id}], "metadata": metadata}
+            )
+        )
+        # The webhook route has done this already when webhooks are connected; doing it again changes nothing.
+        billing.sync_subscription(created["id"])
 
     def jobs(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,32 @@ from local.events import LocalLambdaContext, proxy_event
 from local.openapi import load_function_module
 from local.template import load_template
 
+# The API reference's example manual order.
+REFERENCE_ORDER = {
+    "symbol": "BTC/USDT",
+    "type": "MARKET",
+    "side": "BUY",
+    "amount": "0.05",
+    "takeProfitPrices": [19250, 19300],
+    "stopTriggerPrice": 19000,
+    "stopTriggerType": "LIMIT",
+    "stopPrice": 19000,
+}
+
+
+def exchange_key_body(account: dict, **overrides: Any) -> dict:
+    """A create-key body for a simulator account (MANUAL FUTURES unless overridden)."""
+    return {
+        "exchangeId": "BINANCE",
+        "tradeType": "FUTURES",
+        "strategyType": "MANUAL",
+        "name": "Default",
+        "apiKey": account["apiKey"],
+        "apiSecretKey": account["apiSecretKey"],
+        **overrides,
+    }
+
+
 USER_A = "0b1c5e7a-1111-4a5b-9c2d-000000000001"
 USER_B = "0b1c5e7a-2222-4a5b-9c2d-000000000002"
 

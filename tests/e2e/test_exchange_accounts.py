@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from tests.support import exchange_key_body
+
 KEYS = "/v1/priv/account/exchange/key"
 
 
@@ -13,22 +15,11 @@ def simulator_account(stack, balances: dict, **permissions) -> dict:
     return answer.json()
 
 
-def key_body(account: dict, **overrides) -> dict:
-    return {
-        "exchangeId": "BINANCE",
-        "tradeType": "FUTURES",
-        "strategyType": "MANUAL",
-        "name": "Default",
-        "apiKey": account["apiKey"],
-        "apiSecretKey": account["apiSecretKey"],
-        **overrides,
-    }
-
-
 def test_a_new_user_adds_a_key_sees_balances_and_history(stack):
     token, _ = stack.token("exchange-story@example.com", plan="BASIC")
+    stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19200})  # other tests move it
     account = simulator_account(stack, {"USDT": 1500, "BTC": 0.01})
-    created = stack.post(KEYS, token, json=key_body(account))
+    created = stack.post(KEYS, token, json=exchange_key_body(account))
     assert created.status_code == 200, created.text
     key = created.json()
     assert key["apiKeyStatus"] == "AUTHORIZED"
@@ -55,26 +46,26 @@ def test_a_new_user_adds_a_key_sees_balances_and_history(stack):
 def test_documented_errors_are_reachable(stack):
     token, _ = stack.token("exchange-errors@example.com", plan="BASIC")
     good = simulator_account(stack, {"USDT": 100})
-    assert stack.post(KEYS, token, json=key_body(good)).status_code == 200
+    assert stack.post(KEYS, token, json=exchange_key_body(good)).status_code == 200
     cases = [
-        (key_body(good), 433, {"error": "exchange API key already exist (1109)"}),
+        (exchange_key_body(good), 433, {"error": "exchange API key already exist (1109)"}),
         (
-            key_body({**simulator_account(stack, {"USDT": 100}), "apiSecretKey": "w" * 64}),
+            exchange_key_body({**simulator_account(stack, {"USDT": 100}), "apiSecretKey": "w" * 64}),
             433,
             {"error": "exchange API authorization failed (1103)"},
         ),
         (
-            key_body(simulator_account(stack, {"USDT": 5000})),
+            exchange_key_body(simulator_account(stack, {"USDT": 5000})),
             433,
             {"error": "exceed subscription max API balance limit (2129b)"},
         ),
         (
-            key_body(simulator_account(stack, {"USDT": 1}, enableWithdrawals=True)),
+            exchange_key_body(simulator_account(stack, {"USDT": 1}, enableWithdrawals=True)),
             433,
             {"error": "exchange API key must not have withdrawal permission (1116)"},
         ),
         (
-            key_body(simulator_account(stack, {"USDT": 1}, enableFutures=False)),
+            exchange_key_body(simulator_account(stack, {"USDT": 1}, enableFutures=False)),
             433,
             {"error": "exchange API key must have futures permission (1117)"},
         ),
@@ -84,11 +75,11 @@ def test_documented_errors_are_reachable(stack):
         assert (answer.status_code, answer.json()) == (status, expected)
     assert (
         stack.post(
-            KEYS, token, json=key_body(simulator_account(stack, {"USDT": 1}), tradeType="SPOT")
+            KEYS, token, json=exchange_key_body(simulator_account(stack, {"USDT": 1}), tradeType="SPOT")
         ).status_code
         == 200
     )
-    over = stack.post(KEYS, token, json=key_body(simulator_account(stack, {"USDT": 1})))
+    over = stack.post(KEYS, token, json=exchange_key_body(simulator_account(stack, {"USDT": 1})))
     assert (over.status_code, over.json()) == (
         433,
         {"error": "exceed subscription max API key limit (2129a)"},
@@ -106,7 +97,9 @@ def test_concurrent_creates_at_the_plan_limit(stack):
     token, _ = stack.token("exchange-race@example.com", plan="BASIC")  # two keys
     accounts = [simulator_account(stack, {"USDT": 10}) for _ in range(4)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda account: stack.post(KEYS, token, json=key_body(account)), accounts))
+        answers = list(
+            pool.map(lambda account: stack.post(KEYS, token, json=exchange_key_body(account)), accounts)
+        )
     assert sorted(answer.status_code for answer in answers) == [200, 200, 433, 433]
     assert len(stack.get(f"{KEYS}/list", token).json()["items"]) == 2
 

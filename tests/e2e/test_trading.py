@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from tests.e2e.test_exchange_accounts import key_body, simulator_account
-
-REFERENCE_ORDER = {
-    "symbol": "BTC/USDT",
-    "type": "MARKET",
-    "side": "BUY",
-    "amount": "0.05",
-    "takeProfitPrices": [19250, 19300],
-    "stopTriggerPrice": 19000,
-    "stopTriggerType": "LIMIT",
-    "stopPrice": 19000,
-}
+from tests.e2e.test_exchange_accounts import simulator_account
+from tests.support import REFERENCE_ORDER, exchange_key_body
 
 
 def test_trade_the_reference_example_and_read_it_back(stack):
     token, _ = stack.token("trader@example.com", plan="BASIC")
     stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19200})
     key = stack.post(
-        "/v1/priv/account/exchange/key", token, json=key_body(simulator_account(stack, {"USDT": 2000}))
+        "/v1/priv/account/exchange/key",
+        token,
+        json=exchange_key_body(simulator_account(stack, {"USDT": 2000})),
     ).json()["id"]
     symbol = {"symbol": "BTC/USDT"}
 

@@ -12,7 +12,7 @@ import pytest
 from core.repositories.catalog import CatalogRepository
 from core.repositories.subscription import SubscriptionRepository
 from core.services.subscription import assign_plan
-from tests.support import USER_A, USER_B, call
+from tests.support import USER_A, USER_B, call, exchange_key_body
 
 BASIC = "336e0577-784d-4482-8a37-46649118aa51"  # 2 keys, 2500 USD
 PROFESSIONAL = "d6e3155b-caed-449c-b95b-857f1b765040"  # 5 keys, 10000 USD
@@ -23,20 +23,8 @@ def give_plan(user: str, plan_id: str) -> None:
     assign_plan(SubscriptionRepository(), user, CatalogRepository().get_plan(plan_id))
 
 
-def key_body(account: dict, **overrides) -> dict:
-    return {
-        "exchangeId": "BINANCE",
-        "tradeType": "FUTURES",
-        "strategyType": "MANUAL",
-        "name": "Default",
-        "apiKey": account["apiKey"],
-        "apiSecretKey": account["apiSecretKey"],
-        **overrides,
-    }
-
-
 def add_key(user: str, account: dict, **overrides) -> tuple[int, dict]:
-    status, body, _ = call("POST", KEYS, user=user, body=key_body(account, **overrides))
+    status, body, _ = call("POST", KEYS, user=user, body=exchange_key_body(account, **overrides))
     return status, body
 
 

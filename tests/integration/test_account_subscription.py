@@ -1,9 +1,16 @@
-"""GET /v1/priv/account/subscription: the caller's current plan, or null."""
+"""GET /v1/priv/account/subscription: the caller's current plan, or null; and the records behind it."""
 
+from concurrent.futures import ThreadPoolExecutor
+
+from core.models.subscription import UserSubscription
 from core.repositories.catalog import CatalogRepository
+from core.repositories.stripe_customers import StripeCustomerRepository
 from core.repositories.subscription import SubscriptionRepository
 from core.services.subscription import assign_plan
 from tests.support import USER_A, USER_B, call
+
+BASIC = "336e0577-784d-4482-8a37-46649118aa51"
+ADVANCED = "eedb6709-40be-4425-bc8c-3f27b0f16606"
 
 
 def give_plan(user: str, plan_id: str) -> None:
@@ -49,3 +56,60 @@ def test_an_ended_subscription_is_null(aws):
     ended = repository.get(USER_A).model_copy(update={"status": "canceled"})
     repository.put(USER_A, ended)
     assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
+
+
+# ---------------------------------------------------------------- the records behind it, against DynamoDB
+def stripe_record(plan_id: str, status: str = "active") -> UserSubscription:
+    return UserSubscription(plan_id=plan_id, status=status, updated_at="2022-09-24T12:20:08.000Z")
+
+
+def test_the_plan_record_never_goes_back_to_an_older_stripe_state(aws):
+    repository = SubscriptionRepository()
+    assert repository.record_stripe_plan(
+        USER_A, stripe_record(ADVANCED), "sub_1", "2022-10-24T12:20:08.000Z", 2000
+    )
+    assert not repository.record_stripe_plan(
+        USER_A, stripe_record(BASIC), "sub_1", "2022-10-24T12:20:08.000Z", 1000
+    )
+    assert repository.get(USER_A).plan_id == ADVANCED
+    # The same fetch time (the webhook and the route writing the same state) is not older.
+    assert repository.record_stripe_plan(
+        USER_A, stripe_record(ADVANCED), "sub_1", "2022-10-24T12:20:08.000Z", 2000
+    )
+
+
+def test_an_ending_only_touches_the_record_of_its_own_subscription(aws):
+    repository = SubscriptionRepository()
+    assert not repository.record_stripe_end(USER_A, "sub_1", "canceled", "2022-10-24T12:20:08.000Z", "now", 1)
+    assert repository.get(USER_A) is None  # nothing to end: nothing written
+    repository.record_stripe_plan(USER_A, stripe_record(ADVANCED), "sub_2", "2022-10-24T12:20:08.000Z", 2000)
+    assert not repository.record_stripe_end(
+        USER_A, "sub_1", "canceled", "2022-10-24T12:20:08.000Z", "now", 3000
+    )
+    assert repository.get(USER_A).status == "active"
+    assert not repository.record_stripe_end(
+        USER_A, "sub_2", "canceled", "2022-10-24T12:20:08.000Z", "now", 1000
+    )
+    assert repository.record_stripe_end(USER_A, "sub_2", "canceled", "2022-10-24T12:20:08.000Z", "now", 3000)
+    assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
+
+
+def test_a_directly_assigned_plan_is_not_ended_by_a_stripe_subscription(aws):
+    give_plan(USER_A, "eefffe05-5d1d-4be8-a300-20c7c39c9fef")
+    assert not SubscriptionRepository().record_stripe_end(USER_A, "sub_1", "canceled", "now", "now", 1)
+    assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1]["SubscriptionType"]["maxApiKey"] == 3
+
+
+def test_concurrent_first_customers_of_a_user_agree_on_one(aws):
+    customers = StripeCustomerRepository()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        kept = list(
+            pool.map(lambda cus: customers.remember(USER_A, cus, "now"), ["cus_a", "cus_b", "cus_c", "cus_d"])
+        )
+    assert len(set(kept)) == 1
+    (winner,) = set(kept)
+    assert customers.customer_of(USER_A) == winner
+    assert customers.user_of(winner) == USER_A
+    assert [customers.user_of(cus) for cus in ("cus_a", "cus_b", "cus_c", "cus_d")].count(USER_A) == 1
+    assert customers.remember(USER_A, winner, "later") == winner  # remembering it again is harmless
+    assert customers.customer_of(USER_B) is None

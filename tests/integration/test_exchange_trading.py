@@ -8,18 +8,8 @@ import pytest
 from core.models.exchange import KeyStatus
 from core.repositories.exchange_keys import ExchangeKeyRepository
 from tests.integration.test_account_exchange import PROFESSIONAL, add_key, give_plan
-from tests.support import USER_A, USER_B, call
+from tests.support import REFERENCE_ORDER, USER_A, USER_B, call
 
-REFERENCE_ORDER = {
-    "symbol": "BTC/USDT",
-    "type": "MARKET",
-    "side": "BUY",
-    "amount": "0.05",
-    "takeProfitPrices": [19250, 19300],
-    "stopTriggerPrice": 19000,
-    "stopTriggerType": "LIMIT",
-    "stopPrice": 19000,
-}
 SYMBOL = {"symbol": "BTC/USDT"}
 
 

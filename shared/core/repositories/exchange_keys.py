@@ -33,7 +33,7 @@ from core.models.exchange import (
     StrategyType,
     TradeType,
 )
-from core.repositories.table import MainTableModel, user_partition
+from core.repositories.table import MainTableModel, query_page, user_partition
 
 ACTIVE_KEY_SHARDS = 10
 KEY_PREFIX = "KEY#"
@@ -163,17 +163,7 @@ class ExchangeKeyRepository:
             if start
             else BalanceSnapshotItem.sk.startswith(SNAPSHOT_PREFIX)
         )
-        items = list(
-            BalanceSnapshotItem.query(
-                f"{KEY_PREFIX}{key_id}",
-                condition,
-                scan_index_forward=False,
-                limit=limit + 1,
-                last_evaluated_key=start_key,
-            )
-        )
-        page = items[:limit]
-        next_key = {"PK": {"S": page[-1].pk}, "SK": {"S": page[-1].sk}} if len(items) > limit else None
+        page, next_key = query_page(BalanceSnapshotItem, f"{KEY_PREFIX}{key_id}", condition, limit, start_key)
         snapshots = [
             BalanceSnapshot(
                 key_id=key_id, date=item.sk.removeprefix(SNAPSHOT_PREFIX), total_usd=item.total_usd

@@ -1,6 +1,19 @@
+"""The plan a user holds now: ``USER#<sub>`` / ``SUBSCRIPTION``.
+
+Stripe is the source of truth; this item is its projection, written from the subscription as Stripe has it
+*now* (re-fetched on every webhook), so it is what plan limits and ``GET .../subscription`` read without
+calling Stripe. Two guards keep it right when webhooks arrive late, twice or out of order:
+
+* ``synced_at`` is when that state was fetched (ms); an older fetch never overwrites a newer one;
+* a subscription that no longer grants a plan (canceled, unpaid ...) only touches the item if the item is
+  about that same subscription, so a late event of an old subscription cannot end a newer one.
+"""
+
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import Condition
 
 from core.models.subscription import PaymentType, UserSubscription
 from core.repositories.table import MainTableModel, user_partition
@@ -13,6 +26,18 @@ class SubscriptionItem(MainTableModel):
     payment_type = UnicodeAttribute()
     status = UnicodeAttribute()
     updated_at = UnicodeAttribute()
+    # Set when the item was written from Stripe (absent when a plan was assigned directly).
+    stripe_subscription_id = UnicodeAttribute(null=True)
+    current_period_end = UnicodeAttribute(null=True)
+    synced_at = NumberAttribute(null=True)
+
+
+def _not_older_than(fetched_at_ms: int) -> Condition:
+    return SubscriptionItem.synced_at.does_not_exist() | (SubscriptionItem.synced_at <= fetched_at_ms)
+
+
+def _condition_failed(error: PutError | UpdateError) -> bool:
+    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class SubscriptionRepository:
@@ -29,6 +54,7 @@ class SubscriptionRepository:
         )
 
     def put(self, user_id: str, subscription: UserSubscription) -> None:
+        """Assigns a plan directly (no Stripe subscription behind it): the local stack's private plans."""
         SubscriptionItem(
             pk=user_partition(user_id),
             sk=SUBSCRIPTION_SORT_KEY,
@@ -37,3 +63,59 @@ class SubscriptionRepository:
             status=subscription.status,
             updated_at=subscription.updated_at,
         ).save()
+
+    def record_stripe_plan(
+        self,
+        user_id: str,
+        subscription: UserSubscription,
+        stripe_subscription_id: str,
+        current_period_end: str,
+        fetched_at_ms: int,
+    ) -> bool:
+        """The user's plan from a subscription that grants one; False when a newer state is already stored."""
+        item = SubscriptionItem(
+            pk=user_partition(user_id),
+            sk=SUBSCRIPTION_SORT_KEY,
+            plan_id=subscription.plan_id,
+            payment_type=subscription.payment_type.value,
+            status=subscription.status,
+            updated_at=subscription.updated_at,
+            stripe_subscription_id=stripe_subscription_id,
+            current_period_end=current_period_end,
+            synced_at=fetched_at_ms,
+        )
+        try:
+            item.save(condition=_not_older_than(fetched_at_ms))
+        except PutError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True
+
+    def record_stripe_end(
+        self,
+        user_id: str,
+        stripe_subscription_id: str,
+        status: str,
+        current_period_end: str,
+        now: str,
+        fetched_at_ms: int,
+    ) -> bool:
+        """A subscription that no longer grants a plan; changes nothing unless the item is about it."""
+        item = SubscriptionItem(pk=user_partition(user_id), sk=SUBSCRIPTION_SORT_KEY)
+        try:
+            item.update(
+                actions=[
+                    SubscriptionItem.status.set(status),
+                    SubscriptionItem.current_period_end.set(current_period_end),
+                    SubscriptionItem.updated_at.set(now),
+                    SubscriptionItem.synced_at.set(fetched_at_ms),
+                ],
+                condition=(SubscriptionItem.stripe_subscription_id == stripe_subscription_id)
+                & _not_older_than(fetched_at_ms),
+            )
+        except UpdateError as error:
+            if _condition_failed(error):
+                return False
+            raise
+        return True

@@ -15,6 +15,8 @@ Items a user owns always live under ``USER#<sub>``, so a lookup by another user'
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.models import Model
 
@@ -47,3 +49,35 @@ class MainTableModel(Model):
 
 def user_partition(user_id: str) -> str:
     return f"USER#{user_id}"
+
+
+M = TypeVar("M", bound=MainTableModel)
+
+
+def query_page(
+    model: type[M],
+    partition: str,
+    condition: Any,
+    limit: int,
+    start_key: dict[str, Any] | None,
+    newest_first: bool = True,
+    filter_condition: Any = None,
+) -> tuple[list[M], dict[str, Any] | None]:
+    """One page of a partition and the start key of the next page, or None when nothing follows.
+
+    Asking for one item more than the page tells whether another page exists, so a client never
+    follows a token to an empty page. The start key is DynamoDB's typed form (``{"PK": {"S": ...}}``).
+    """
+    items = list(
+        model.query(
+            partition,
+            condition,
+            filter_condition=filter_condition,
+            scan_index_forward=not newest_first,
+            limit=limit + 1,
+            last_evaluated_key=start_key,
+        )
+    )
+    page = items[:limit]
+    next_key = {"PK": {"S": page[-1].pk}, "SK": {"S": page[-1].sk}} if len(items) > limit else None
+    return page, next_key

@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 
 from core.models.trading import ManualOrderRecord
-from core.repositories.table import MainTableModel, user_partition
+from core.repositories.table import MainTableModel, query_page, user_partition
 
 MANUAL_PREFIX = "MANUAL_ORDER#"
 
@@ -51,16 +51,12 @@ class ManualOrderRepository:
             if start
             else ManualOrderItem.sk.startswith(MANUAL_PREFIX)
         )
-        items = list(
-            ManualOrderItem.query(
-                user_partition(user_id),
-                condition,
-                filter_condition=ManualOrderItem.order_id.exists(),
-                scan_index_forward=False,
-                limit=limit + 1,
-                last_evaluated_key=start_key,
-            )
+        page, next_key = query_page(
+            ManualOrderItem,
+            user_partition(user_id),
+            condition,
+            limit,
+            start_key,
+            filter_condition=ManualOrderItem.order_id.exists(),
         )
-        page = items[:limit]
-        next_key = {"PK": {"S": page[-1].pk}, "SK": {"S": page[-1].sk}} if len(items) > limit else None
         return ManualOrderPage([ManualOrderRecord(**item.record) for item in page], next_key)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded, SubscriptionFeatureUnauthorized
 from core.models.catalog import Plan
+from core.observability import logger
 from core.repositories.catalog import CatalogRepository
 from core.repositories.subscription import SubscriptionRepository
 from core.services.subscription import current_plan
@@ -42,3 +43,23 @@ class PlanLimits:
         plan = self.plan_of(user_id)
         if plan is None or not plan.strategy_automated:
             raise SubscriptionFeatureUnauthorized("plan does not include automated strategies")
+
+
+def on_plan_changed(user_id: str, previous: Plan | None, current: Plan | None) -> None:
+    """Called once whenever the plan that binds a user changes (bought, changed, ended; ``None`` = no plan).
+
+    The limits above need nothing here: they read the current plan on every request, so keys stay but no
+    new key, balance or automation beyond the new plan is accepted. What the new plan no longer allows and
+    is still running must be stopped here: the automated strategies issue will turn the user's automated
+    follows off when ``current`` is None or lacks ``strategy_automated``. For now it only logs.
+    """
+    logger.info(
+        "plan changed",
+        extra={
+            "user_id": user_id,
+            "previous_plan": previous.id if previous else None,
+            "current_plan": current.id if current else None,
+            "automation_lost": bool(previous and previous.strategy_automated)
+            and not (current and current.strategy_automated),
+        },
+    )

@@ -1,0 +1,450 @@
+"""The Stripe subscription routes in-process against moto, with real stripe-python calls going over HTTP to
+the Stripe simulator, whose webhooks reach the webhook function (in-process too) through a tiny receiver.
+
+``stripe_billing`` (the ``billing`` fixture) is also used by ``test_stripe_webhook.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import boto3
+import pytest
+import stripe
+
+from core.config import get_settings
+from core.repositories.catalog import CatalogRepository
+from core.repositories.exchange_keys import ExchangeKeyRepository
+from core.repositories.subscription import SubscriptionRepository
+from core.services.plan_limits import PlanLimits
+from local.seed import REFERENCE_DATA
+from local.stripe_sim import RunningSimulator, StripeSimulator, start_simulator
+from tests.support import USER_A, USER_B, api_event, call, claims_of, invoke
+
+API_KEY = "sk_test_integration"
+WEBHOOK_SECRET = "whsec_integration"
+WEBHOOK_PATH = "/v1/pub/subscription/stripe/webhook"
+BASIC = "336e0577-784d-4482-8a37-46649118aa51"
+ADVANCED = "eedb6709-40be-4425-bc8c-3f27b0f16606"
+PROFESSIONAL = "d6e3155b-caed-449c-b95b-857f1b765040"
+PRIVATE = "eefffe05-5d1d-4be8-a300-20c7c39c9fef"
+ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+STRIPE_KEYS = {
+    "cancelAtPeriodEnd",
+    "cancelAt",
+    "currentPeriodStart",
+    "currentPeriodEnd",
+    "trialStart",
+    "trialEnd",
+    "plan",
+}
+
+
+@dataclass
+class Billing:
+    """The simulator standing in for Stripe, and what its webhook deliveries were answered."""
+
+    running: RunningSimulator
+    answers: list[tuple[str, str, int]] = field(default_factory=list)  # (event id, type, status)
+
+    @property
+    def sim(self) -> StripeSimulator:
+        return self.running.simulator
+
+    @property
+    def client(self) -> stripe.StripeClient:
+        return stripe.StripeClient(API_KEY, base_addresses={"api": self.running.url}, max_network_retries=0)
+
+    def price_of(self, plan_id: str) -> str:
+        return self.client.v1.prices.list(params={"lookup_keys": [plan_id]}).data[0].id
+
+    def checkout(self, user: str, plan_id: str) -> dict[str, Any]:
+        status, body, _ = call(
+            "POST",
+            "/v1/priv/account/subscription/stripe/checkout",
+            user=user,
+            body={"subscriptionId": plan_id},
+        )
+        assert status == 200, body
+        return body
+
+    def subscribe(self, user: str, plan_id: str = BASIC) -> dict[str, Any]:
+        """Checkout and pay: returns the Stripe subscription the simulator created."""
+        return self.sim.complete_checkout(self.checkout(user, plan_id)["sessionId"])
+
+    def statuses(self) -> list[int]:
+        return [status for _, _, status in self.answers]
+
+
+def _receiver(billing: Billing) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {
+                name: value for name, value in self.headers.items() if name.lower() != "content-length"
+            }
+            function, event = api_event("POST", WEBHOOK_PATH, raw_body=raw, headers=headers)
+            response = invoke(function, event)
+            try:
+                delivered = json.loads(raw)
+                billing.answers.append((delivered.get("id"), delivered.get("type"), response["statusCode"]))
+            except ValueError:
+                billing.answers.append(("", "", response["statusCode"]))
+            self.send_response(response["statusCode"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def stripe_billing(template: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Billing]:
+    """Stripe = the simulator (prices seeded with lookup_key = plan id); webhooks = the webhook function."""
+    running = start_simulator(simulator=StripeSimulator(api_key=API_KEY, webhook_secret=WEBHOOK_SECRET))
+    state = Billing(running)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _receiver(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    running.simulator.webhook_url = f"http://127.0.0.1:{server.server_address[1]}{WEBHOOK_PATH}"
+    for plan in json.loads(REFERENCE_DATA.read_text())["plans"]:
+        if plan["public"]:
+            running.simulator.seed_plan(plan["name"], plan["monthly_price_usd"], lookup_key=plan["id"])
+    # The functions' own environment from the template, its Stripe parameter and secret resolved locally.
+    template.parameters["StripeApiBase"] = running.url
+    template.dynamic_values.update({"apiKey": API_KEY, "webhookSecret": WEBHOOK_SECRET})
+    functions = template.functions()
+    for logical_id in ("AccountSubscriptionFunction", "StripeWebhookFunction"):
+        for name, value in functions[logical_id].environment.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
+    get_settings.cache_clear()
+    yield state
+    server.shutdown()
+    server.server_close()
+    running.stop()
+
+
+@pytest.fixture
+def billing(aws, monkeypatch) -> Iterator[Billing]:
+    yield from stripe_billing(aws, monkeypatch)
+
+
+def table_items() -> list[dict[str, Any]]:
+    return boto3.client("dynamodb").scan(TableName=get_settings().table_name)["Items"]
+
+
+def user_items(user: str) -> dict[str, dict[str, Any]]:
+    return {item["SK"]["S"]: item for item in table_items() if item["PK"]["S"] == f"USER#{user}"}
+
+
+def plan_name(user: str) -> str | None:
+    body = call("GET", "/v1/priv/account/subscription", user=user)[1]
+    return body["SubscriptionType"]["name"] if body else None
+
+
+# ---------------------------------------------------------------- checkout
+def test_checkout_then_payment_makes_the_plan_visible_in_both_gets(billing):
+    checkout = billing.checkout(USER_A, BASIC)
+    assert set(checkout) == {"url", "successUrl", "cancelUrl", "sessionId"}
+    assert checkout["url"].startswith(billing.running.url)
+    assert checkout["successUrl"] == checkout["cancelUrl"] == "https://example.com/account/subscription"
+    session = billing.sim.get(checkout["sessionId"])
+    assert (session["mode"], session["client_reference_id"]) == ("subscription", USER_A)
+    assert session["metadata"] == {"userId": USER_A, "planId": BASIC}
+    customer = billing.sim.get(session["customer"])
+    assert customer["metadata"] == {"userId": USER_A}
+    assert customer["email"] == claims_of(USER_A)["email"]
+    # Nothing is bought until Stripe says so.
+    assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
+
+    subscription = billing.sim.complete_checkout(checkout["sessionId"])
+    assert subscription["metadata"] == {"userId": USER_A, "planId": BASIC}
+    assert [event_type for _, event_type, _ in billing.answers] == [
+        "checkout.session.completed",
+        "customer.subscription.created",
+        "invoice.paid",
+    ]
+    assert billing.statuses() == [200, 200, 200]
+
+    status, body, headers = call("GET", "/v1/priv/account/subscription", user=USER_A)
+    assert (status, headers["Cache-Control"]) == (200, ["no-store"])
+    assert body == {
+        "paymentType": "STRIPE",
+        "SubscriptionType": {
+            "id": BASIC,
+            "name": "BASIC",
+            "maxBalanceUSD": 2500,
+            "maxApiKey": 2,
+            "strategyAutomated": True,
+        },
+    }
+    status, stripe_view, _ = call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)
+    assert status == 200
+    assert set(stripe_view) == STRIPE_KEYS
+    item = subscription["items"]["data"][0]
+    assert stripe_view == {
+        "cancelAtPeriodEnd": False,
+        "cancelAt": None,
+        "currentPeriodStart": stripe_view["currentPeriodStart"],
+        "currentPeriodEnd": stripe_view["currentPeriodEnd"],
+        "trialStart": None,
+        "trialEnd": None,
+        "plan": {"amount": 2000, "currency": "usd", "interval": "month", "trialPeriodDays": None},
+    }
+    assert ISO.match(stripe_view["currentPeriodStart"])
+    assert ISO.match(stripe_view["currentPeriodEnd"])
+    from core.services.billing import iso_of
+
+    assert stripe_view["currentPeriodStart"] == iso_of(item["current_period_start"])
+    assert stripe_view["currentPeriodEnd"] == iso_of(item["current_period_end"])
+    # Another user sees none of it.
+    assert call("GET", "/v1/priv/account/subscription/stripe", user=USER_B)[1] is None
+    assert call("GET", "/v1/priv/account/subscription", user=USER_B)[1] is None
+
+
+def test_one_customer_per_user_remembered_both_ways(billing):
+    first = billing.checkout(USER_A, BASIC)
+    second = billing.checkout(USER_A, ADVANCED)  # the first was abandoned
+    customer = billing.sim.get(first["sessionId"])["customer"]
+    assert billing.sim.get(second["sessionId"])["customer"] == customer
+    assert len(billing.client.v1.customers.list().data) == 1
+    assert user_items(USER_A)["STRIPE_CUSTOMER"]["customer_id"]["S"] == customer
+    mapping = [item for item in table_items() if item["PK"]["S"] == f"STRIPE_CUSTOMER#{customer}"]
+    assert [item["user_id"]["S"] for item in mapping] == [USER_A]
+
+
+def test_a_retried_checkout_request_gets_the_same_session(billing):
+    assert billing.checkout(USER_A, BASIC)["sessionId"] == billing.checkout(USER_A, BASIC)["sessionId"]
+
+
+def test_a_second_checkout_while_subscribed_is_3109(billing):
+    billing.subscribe(USER_A, BASIC)
+    status, body, _ = call(
+        "POST",
+        "/v1/priv/account/subscription/stripe/checkout",
+        user=USER_A,
+        body={"subscriptionId": ADVANCED},
+    )
+    assert (status, body) == (433, {"error": "active stripe subscription already exist (3109)"})
+
+
+@pytest.mark.parametrize(
+    ("value", "msg"),
+    [
+        ("eefffe05-5d1d-4be8-a300-20c7c39c9fee", "must be valid subscription id"),  # the reference's example
+        ("not-a-plan", "must be valid subscription id"),
+        ("{eefffe05-5d1d-4be8-a300-20c7c39c9fef}", "must be valid subscription id"),
+        (42, "must be a string"),
+    ],
+)
+def test_checkout_of_an_invalid_subscription_id_is_a_422(billing, value, msg):
+    status, body, _ = call(
+        "POST", "/v1/priv/account/subscription/stripe/checkout", user=USER_A, body={"subscriptionId": value}
+    )
+    assert (status, body) == (
+        422,
+        {"errors": [{"value": value, "msg": msg, "param": "subscriptionId", "location": "body"}]},
+    )
+
+
+def test_checkout_without_a_subscription_id_is_a_422(billing):
+    status, body, _ = call("POST", "/v1/priv/account/subscription/stripe/checkout", user=USER_A, body={})
+    assert status == 422
+    assert body["errors"] == [
+        {"value": None, "msg": "is required", "param": "subscriptionId", "location": "body"}
+    ]
+
+
+def test_checkout_of_the_private_plan_is_2100(billing):
+    status, body, _ = call(
+        "POST", "/v1/priv/account/subscription/stripe/checkout", user=USER_A, body={"subscriptionId": PRIVATE}
+    )
+    assert (status, body) == (433, {"error": "invalid subscription type (2100)"})
+    assert billing.client.v1.customers.list().data == []
+
+
+# ---------------------------------------------------------------- changes
+def test_a_change_without_a_subscription_is_3104(billing):
+    for body in ({"cancelAtPeriodEnd": True}, {"subscriptionId": ADVANCED}, {}):
+        status, answer, _ = call("PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body=body)
+        assert (status, answer) == (433, {"error": "active stripe subscription does not exist (3104)"})
+
+
+def test_a_change_to_an_invalid_or_private_plan_is_refused(billing):
+    billing.subscribe(USER_A, BASIC)
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"subscriptionId": "nope"}
+    )
+    assert (status, body["errors"][0]["msg"]) == (422, "must be valid subscription id")
+    status, body, _ = call(
+        "PUT",
+        "/v1/priv/account/subscription/stripe",
+        user=USER_A,
+        body={"subscriptionId": "eefffe05-5d1d-4be8-a300-20c7c39c9fee"},
+    )
+    assert (status, body["errors"][0]["param"]) == (422, "subscriptionId")
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"subscriptionId": PRIVATE}
+    )
+    assert (status, body) == (433, {"error": "invalid subscription type (2100)"})
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": "yes"}
+    )
+    assert (status, body["errors"][0]["param"]) == (422, "cancelAtPeriodEnd")
+
+
+def test_cancel_at_period_end_then_the_period_ends(billing):
+    subscription = billing.subscribe(USER_A, BASIC)
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": True}
+    )
+    assert status == 200
+    assert set(body) == STRIPE_KEYS
+    assert body["cancelAtPeriodEnd"] is True
+    assert body["cancelAt"] == body["currentPeriodEnd"]
+    assert call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)[1] == body
+    assert billing.sim.get(subscription["id"])["cancel_at_period_end"] is True
+    # Until the period ends, the plan holds.
+    assert plan_name(USER_A) == "BASIC"
+
+    billing.sim.renew(subscription["id"])  # the period ends: Stripe deletes the subscription
+    assert billing.answers[-1][1:] == ("customer.subscription.deleted", 200)
+    assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
+    assert call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)[1] is None
+    # And a new plan can be bought again.
+    assert billing.checkout(USER_A, ADVANCED)["url"]
+
+
+def test_undoing_a_cancellation(billing):
+    billing.subscribe(USER_A, BASIC)
+    call("PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": True})
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": False}
+    )
+    assert (status, body["cancelAtPeriodEnd"], body["cancelAt"]) == (200, False, None)
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": True}
+    )
+    assert (status, body["cancelAtPeriodEnd"]) == (200, True)  # not a stale replay of the first request
+
+
+def test_a_plan_change_swaps_the_price_with_proration(billing):
+    subscription = billing.subscribe(USER_A, BASIC)
+    status, body, _ = call(
+        "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"subscriptionId": PROFESSIONAL}
+    )
+    assert status == 200
+    assert body["plan"] == {"amount": 6000, "currency": "usd", "interval": "month", "trialPeriodDays": None}
+    assert body["cancelAtPeriodEnd"] is False
+    items = billing.sim.get(subscription["id"])["items"]["data"]
+    assert [item["price"]["lookup_key"] for item in items] == [PROFESSIONAL]
+    assert items[0]["id"] == subscription["items"]["data"][0]["id"]  # the same item, its price swapped
+    assert plan_name(USER_A) == "PROFESSIONAL"
+    assert billing.answers[-1][1:] == ("customer.subscription.updated", 200)
+
+    # The proration lands on the next invoice.
+    billing.sim.renew(subscription["id"])
+    status, history, _ = call("GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_A)
+    assert status == 200
+    assert history[0]["amountPaid"] >= 6000
+    assert len(history) == 2
+
+
+def test_a_plan_change_together_with_cancel_at_period_end(billing):
+    billing.subscribe(USER_A, ADVANCED)
+    status, body, _ = call(
+        "PUT",
+        "/v1/priv/account/subscription/stripe",
+        user=USER_A,
+        body={"subscriptionId": BASIC, "cancelAtPeriodEnd": True},
+    )
+    assert (status, body["plan"]["amount"], body["cancelAtPeriodEnd"]) == (200, 2000, True)
+    assert plan_name(USER_A) == "BASIC"
+
+
+# ---------------------------------------------------------------- billing history
+def test_billing_history_lists_paid_invoices_newest_first(billing):
+    assert call("GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_A)[:2] == (200, [])
+    subscription = billing.subscribe(USER_A, BASIC)
+    billing.sim.renew(subscription["id"])
+    billing.sim.fail_next_payment(subscription["id"])
+    billing.sim.renew(subscription["id"])  # unpaid: not in the history
+    status, history, headers = call(
+        "GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_A
+    )
+    assert (status, headers["Cache-Control"]) == (200, ["no-store"])
+    assert len(history) == 2
+    for invoice in history:
+        assert set(invoice) == {
+            "number",
+            "currency",
+            "amountPaid",
+            "periodStart",
+            "periodEnd",
+            "hostedUrl",
+            "pdf",
+            "createdAt",
+        }
+        assert (invoice["currency"], invoice["amountPaid"]) == ("usd", 2000)
+        assert re.fullmatch(r"[0-9A-F]{8}-\d{4}", invoice["number"])
+        assert all(ISO.match(invoice[key]) for key in ("periodStart", "periodEnd", "createdAt"))
+        assert invoice["hostedUrl"].startswith(billing.running.url)
+        assert invoice["pdf"].endswith("/pdf")
+    newest, first = history
+    assert newest["number"] > first["number"]
+    # Each invoice names the month it pays for (its lines' period), one after the other.
+    assert first["periodStart"] == first["createdAt"]
+    assert first["periodEnd"] == newest["periodStart"] < newest["periodEnd"]
+    assert call("GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_B)[1] == []
+
+
+# ---------------------------------------------------------------- plan limits follow Stripe
+def test_the_end_of_the_subscription_removes_the_plan_and_its_limits(billing):
+    subscription = billing.subscribe(USER_A, BASIC)
+    limits = PlanLimits(SubscriptionRepository(), CatalogRepository())
+    keys = ExchangeKeyRepository()
+    assert limits.require_key_slot(USER_A, keys.count(USER_A)) == 2
+
+    billing.client.v1.subscriptions.cancel(subscription["id"])  # e.g. from Stripe's dashboard
+    assert billing.answers[-1][1:] == ("customer.subscription.deleted", 200)
+    assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
+    from core.errors import ApiKeyLimitExceeded
+
+    with pytest.raises(ApiKeyLimitExceeded):
+        limits.require_key_slot(USER_A, keys.count(USER_A))
+
+
+def test_past_due_keeps_the_plan_until_stripe_ends_the_subscription(billing):
+    subscription = billing.subscribe(USER_A, ADVANCED)
+    billing.sim.renew(subscription["id"], paid=False)
+    assert billing.sim.get(subscription["id"])["status"] == "past_due"
+    assert plan_name(USER_A) == "ADVANCED"
+    assert call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)[1] is not None
+    billing.client.v1.subscriptions.cancel(subscription["id"])  # Stripe gives up after its retries
+    assert plan_name(USER_A) is None
+
+
+# ---------------------------------------------------------------- Stripe unreachable or refusing
+def test_stripe_unreachable_is_a_503_and_a_refusal_a_500_without_secrets(billing, monkeypatch):
+    billing.subscribe(USER_A, BASIC)
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    get_settings.cache_clear()
+    status, body, _ = call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)
+    assert (status, body) == (503, {"message": "payment provider temporarily unavailable"})
+
+    monkeypatch.setenv("STRIPE_API_BASE", billing.running.url)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_wrong_key_0123456789")
+    get_settings.cache_clear()
+    status, body, _ = call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)
+    assert (status, body) == (500, {"message": "Internal server error"})
+    # The plan record is not Stripe: it still answers.
+    assert plan_name(USER_A) == "BASIC"
