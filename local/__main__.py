@@ -72,6 +72,7 @@ def invoke(logical_id: str, event_path: Path) -> int:
         from local.aws import FAKE_CREDENTIALS
 
         stack.template.local_values.update(state["localValues"])
+        stack.template.parameters.update(state.get("parameters", {}))
         environment = {**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state["awsEndpointUrl"]}
         pool = FunctionPool(stack.template.functions()[logical_id], environment, max_workers=1)
         try:

@@ -49,6 +49,7 @@ class LocalStack:
         self._start_simulators()
         server, endpoint_url = start_moto()
         self.aws = provision(self.template, endpoint_url, server)
+        self._store_stripe_secret()
         # This process also runs the dev routes (seed, token plans): it talks to the same moto.
         apply_environment({**self.aws.environment, **self.shared_function_environment()})
         from core.config import get_settings
@@ -77,9 +78,17 @@ class LocalStack:
             self.template.parameters["EgressIps"] = LOCAL_EGRESS_IPS
         if "StripeApiBase" in self.template.parameters:
             self.template.parameters["StripeApiBase"] = self.stripe.url
-        self.template.dynamic_values.update(
-            {"apiKey": LOCAL_STRIPE_API_KEY, "webhookSecret": self.stripe.simulator.webhook_secret}
+
+    def _store_stripe_secret(self) -> None:
+        """The simulator's keys, stored as the operator stores Stripe's: a Secrets Manager secret."""
+        assert self.aws is not None
+        secret = self.aws.client("secretsmanager").create_secret(
+            Name="trading-api-local-stripe",
+            SecretString=json.dumps(
+                {"apiKey": LOCAL_STRIPE_API_KEY, "webhookSecret": self.stripe.simulator.webhook_secret}
+            ),
         )
+        self.template.parameters["StripeSecretArn"] = secret["ARN"]
 
     def _seed_stripe_prices(self) -> None:
         """Stripe sells each public plan at its monthly price; a price's lookup_key is its plan's id."""
@@ -113,6 +122,7 @@ class LocalStack:
                     "userPoolId": self.aws.user_pool_id,
                     "userPoolClientId": self.aws.user_pool_client_id,
                     "localValues": self.template.local_values,
+                    "parameters": self.template.parameters,
                 },
                 indent=2,
             )

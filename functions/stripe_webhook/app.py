@@ -45,4 +45,5 @@ def receive_stripe_event():  # a 200 body or a 400 Response: no single model to 
     return {"received": True}
 
 
-lambda_handler = lambda_entrypoint(app)
+# Stripe decides how large an event is (an invoice with many lines); API Gateway allows up to 10 MB.
+lambda_handler = lambda_entrypoint(app, max_body_bytes=512 * 1024)

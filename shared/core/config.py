@@ -30,6 +30,10 @@ class Settings(BaseModel):
     # How many keys the daily snapshot job reads at once: the egress IP shares Binance's weight limit.
     snapshot_concurrency: int = 8
     # Stripe: the secret API key and the webhook endpoint's signing secret (both from Secrets Manager).
+    # Secrets Manager secret holding {"apiKey", "webhookSecret"}, read at first use. STRIPE_API_KEY and
+    # STRIPE_WEBHOOK_SECRET, when set, take precedence (tests); deployed stages keep them out of the
+    # function's configuration.
+    stripe_secret_arn: str = ""
     stripe_api_key: str = Field(default="", repr=False)
     stripe_webhook_secret: str = Field(default="", repr=False)
     # Where Stripe requests go: empty is Stripe itself; the local stack sets its simulator's URL.
@@ -60,6 +64,7 @@ _ENVIRONMENT_NAMES = {
     "exchange_endpoint": "EXCHANGE_ENDPOINT",
     "exchange_timeout_ms": "EXCHANGE_TIMEOUT_MS",
     "snapshot_concurrency": "SNAPSHOT_CONCURRENCY",
+    "stripe_secret_arn": "STRIPE_SECRET_ARN",
     "stripe_api_key": "STRIPE_API_KEY",
     "stripe_webhook_secret": "STRIPE_WEBHOOK_SECRET",
     "stripe_api_base": "STRIPE_API_BASE",

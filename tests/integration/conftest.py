@@ -4,6 +4,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from local.aws import serialize_dynamodb_writes
 from local.seed import seed_reference_data
 from local.template import create_table_request, load_template
 
@@ -14,6 +15,7 @@ def aws(monkeypatch):
     from core.config import get_settings
 
     template = load_template()
+    serialize_dynamodb_writes()
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         for table in template.tables():

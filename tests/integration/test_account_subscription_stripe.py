@@ -118,9 +118,13 @@ def stripe_billing(template: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[B
     for plan in json.loads(REFERENCE_DATA.read_text())["plans"]:
         if plan["public"]:
             running.simulator.seed_plan(plan["name"], plan["monthly_price_usd"], lookup_key=plan["id"])
-    # The functions' own environment from the template, its Stripe parameter and secret resolved locally.
+    # The functions' own environment from the template: the simulator as Stripe, its keys in a secret.
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"stripe-{running.url.rsplit(':', 1)[1]}",
+        SecretString=json.dumps({"apiKey": API_KEY, "webhookSecret": WEBHOOK_SECRET}),
+    )
     template.parameters["StripeApiBase"] = running.url
-    template.dynamic_values.update({"apiKey": API_KEY, "webhookSecret": WEBHOOK_SECRET})
+    template.parameters["StripeSecretArn"] = secret["ARN"]
     functions = template.functions()
     for logical_id in ("AccountSubscriptionFunction", "StripeWebhookFunction"):
         for name, value in functions[logical_id].environment.items():

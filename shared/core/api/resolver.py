@@ -80,10 +80,13 @@ def _is_private(event: dict[str, Any]) -> bool:
     return str(event.get("resource") or event.get("path") or "").startswith(PRIVATE_PREFIX)
 
 
-def lambda_entrypoint(app: APIGatewayRestResolver) -> LambdaHandler:
+def lambda_entrypoint(app: APIGatewayRestResolver, max_body_bytes: int = MAX_BODY_BYTES) -> LambdaHandler:
+    """The Lambda handler of a function. ``max_body_bytes`` is 64 KiB for the API's own routes; a route
+    whose sender we do not control (a webhook) may allow more."""
+
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if _body_size(event) > MAX_BODY_BYTES:
+        if _body_size(event) > max_body_bytes:
             response = _too_large_response()
         else:
             response = app.resolve(_as_json_request(event), context)

@@ -15,7 +15,7 @@ from typing import Any
 
 from adapters.billing.errors import stripe_errors
 from core.config import get_settings
-from core.errors import WebhookSignatureError
+from core.errors import ServiceUnavailableError, WebhookSignatureError
 from core.ports import BillingEvent, BillingInvoice, BillingPrice, BillingSubscription, CheckoutSession
 
 # The metadata key under which this service records its user on Stripe objects.
@@ -35,6 +35,23 @@ def stripe_client(api_key: str, api_base: str, timeout_seconds: float, max_netwo
     if api_base:
         options["base_addresses"] = {"api": api_base}
     return stripe.StripeClient(api_key, **options)
+
+
+def stripe_credential(name: str, configured: str) -> str:
+    """The Stripe API key ("apiKey") or webhook signing secret ("webhookSecret").
+
+    Read from the Secrets Manager secret named by STRIPE_SECRET_ARN (Powertools caches it for five
+    minutes, so a rotated key is picked up without a deploy) unless the setting itself is given.
+    """
+    if configured:
+        return configured
+    arn = get_settings().stripe_secret_arn
+    if not arn:
+        return ""
+    from aws_lambda_powertools.utilities import parameters
+
+    secret = parameters.get_secret(arn, transform="json", max_age=300)
+    return str(secret.get(name, "")) if isinstance(secret, dict) else ""
 
 
 def _id(value: Any) -> str:
@@ -136,8 +153,15 @@ class StripeBilling:
     @property
     def _client(self) -> Any:
         settings = get_settings()
+        api_key = (
+            self._api_key
+            if self._api_key is not None
+            else stripe_credential("apiKey", settings.stripe_api_key)
+        )
+        if not api_key:
+            raise ServiceUnavailableError("payments are not configured")
         return stripe_client(
-            self._api_key if self._api_key is not None else settings.stripe_api_key,
+            api_key,
             self._api_base if self._api_base is not None else settings.stripe_api_base,
             settings.stripe_timeout_seconds,
             settings.stripe_max_network_retries,
@@ -234,7 +258,9 @@ class StripeBilling:
         import stripe
 
         secret = (
-            self._webhook_secret if self._webhook_secret is not None else get_settings().stripe_webhook_secret
+            self._webhook_secret
+            if self._webhook_secret is not None
+            else stripe_credential("webhookSecret", get_settings().stripe_webhook_secret)
         )
         if not secret.strip():
             # Never verify against an empty secret: anyone could sign with it.
