@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY = 0
 $(STAMP): requirements/dev.txt requirements/constraints.txt shared/requirements.txt layers/adapters/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements/dev.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet -r shared/requirements.txt -r layers/adapters/requirements.txt -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
 $(TOOLS_STAMP): requirements/tools.txt
