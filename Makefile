@@ -54,9 +54,13 @@ e2e: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pytest benchmarks -s -p no:cacheprovider
 
-## seed: load the reference data into a deployed stage (uses your AWS credentials)
+## seed: load the reference data into a deployed stage (your AWS credentials), or STAGE=local: the running local stack
 seed: $(STAMP)
+ifeq ($(STAGE),local)
+	$(PY) -m local seed --local
+else
 	$(PY) -m local seed --stack-name trading-api-$(STAGE)
+endif
 
 build: $(TOOLS_STAMP)
 	$(TOOLS_VENV)/bin/sam build

@@ -88,10 +88,23 @@ def invoke(logical_id: str, event_path: Path) -> int:
     return 0
 
 
-def seed(stack_name: str | None, table_name: str | None, region: str | None) -> int:
+def seed(stack_name: str | None, table_name: str | None, region: str | None, local: bool = False) -> int:
+    """Seeds a deployed stage (by stack or table name) or, with ``local``, the running local stack."""
     from local.seed import seed_reference_data, table_name_of_stack
 
     _layers_on_path()
+    if local:
+        from local.aws import FAKE_CREDENTIALS
+        from local.stack import STATE_FILE
+        from local.template import load_template
+
+        if not STATE_FILE.exists():
+            print("no local stack is running (start it with `make run`)", file=sys.stderr)
+            return 2
+        state = json.loads(STATE_FILE.read_text())
+        os.environ.update({**FAKE_CREDENTIALS, "AWS_ENDPOINT_URL": state["awsEndpointUrl"]})
+        template = load_template(parameter_overrides=state.get("parameters"))
+        table_name = next(table.name for table in template.tables() if table.logical_id == "MainTable")
     if region:
         os.environ["AWS_DEFAULT_REGION"] = region
     os.environ["TABLE_NAME"] = table_name or table_name_of_stack(stack_name or "", region)
@@ -108,10 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     invoke_parser = commands.add_parser("invoke", help="invoke one function with one event")
     invoke_parser.add_argument("function", help="the function's logical id in template.yaml")
     invoke_parser.add_argument("--event", "-e", type=Path, required=True)
-    seed_parser = commands.add_parser("seed", help="write the reference data into a deployed stage")
+    seed_parser = commands.add_parser(
+        "seed", help="write the reference data into a deployed stage or the local stack"
+    )
     target = seed_parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--stack-name")
     target.add_argument("--table-name")
+    target.add_argument("--local", action="store_true", help="the running local stack")
     seed_parser.add_argument("--region")
     args = parser.parse_args(argv)
 
@@ -122,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "invoke":
         return invoke(args.function, args.event)
-    return seed(args.stack_name, args.table_name, args.region)
+    return seed(args.stack_name, args.table_name, args.region, args.local)
 
 
 if __name__ == "__main__":

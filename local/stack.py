@@ -242,7 +242,3 @@ class LocalStack:
             **(json.loads(schedule.event["input"]) if isinstance(schedule.event.get("input"), str) else {}),
         }
         return self.pools[schedule.function].invoke(event)
-
-
-def function_source(logical_id: str, template: Template | None = None) -> Path:
-    return (template or load_template()).functions()[logical_id].code_dir / "app.py"

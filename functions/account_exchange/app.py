@@ -5,7 +5,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from adapters.exchange.binance import BinanceConnector
 from core.api import caller_id, create_resolver, lambda_entrypoint
@@ -24,8 +24,8 @@ from core.schemas.exchange import (
     ExchangeKeyList,
     ExchangeKeyOut,
     ExchangeKeyUpdate,
+    IsoDate,
     TotalBalanceOut,
-    iso_date,
 )
 from core.secret_cipher import KmsSecretCipher
 from core.services.exchange_keys import ExchangeKeyService, NewExchangeKey
@@ -108,7 +108,7 @@ def get_key_balance(API_KEY_ID: KeyId) -> BalanceOut:
 )
 def list_key_balance_history(
     API_KEY_ID: KeyId,
-    start: Annotated[str | None, AfterValidator(lambda v: v if v is None else iso_date(v)), Query()] = None,
+    start: Annotated[IsoDate | None, Query()] = None,
     limit: Annotated[int, Field(ge=1, le=1000), Query()] = 100,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> BalanceHistory:

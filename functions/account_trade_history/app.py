@@ -4,13 +4,13 @@ from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.pagination import PageTokenCodec
 from core.config import get_settings
 from core.repositories.trade_history import ManualOrderRepository
-from core.schemas.exchange import iso_date
+from core.schemas.exchange import IsoDate
 from core.schemas.trading import ManualHistory, ManualHistoryItem
 
 app = create_resolver()
@@ -28,7 +28,7 @@ def page_tokens() -> PageTokenCodec:
     tags=["Account Trade History"],
 )
 def list_manual_history(
-    start: Annotated[str | None, AfterValidator(lambda v: v if v is None else iso_date(v)), Query()] = None,
+    start: Annotated[IsoDate | None, Query()] = None,
     limit: Annotated[int, Field(ge=1, le=1000), Query()] = 30,
     nextToken: Annotated[str | None, Query()] = None,
 ) -> ManualHistory:

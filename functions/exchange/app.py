@@ -12,11 +12,11 @@ from core.api.fields import Uuid
 from core.api.idempotency import idempotency_key, register_idempotency_errors, run_once
 from core.repositories.exchange_keys import ExchangeKeyRepository
 from core.repositories.trade_history import ManualOrderRepository
+from core.schemas.exchange import Symbol
 from core.schemas.trading import (
     LeverageBody,
     ManualOrderBody,
     MarginBody,
-    Symbol,
     SymbolBody,
     order_out,
     position_out,

@@ -3,12 +3,11 @@
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import AfterValidator
 
 from adapters.exchange.binance import BinanceMarketData
 from core.api import create_resolver, lambda_entrypoint
 from core.models.exchange import TradeType
-from core.schemas.exchange import TickerOut, exchange_symbol
+from core.schemas.exchange import Symbol, TickerOut
 
 app = create_resolver()
 market_data = BinanceMarketData()
@@ -17,7 +16,7 @@ market_data = BinanceMarketData()
 @app.get("/v1/pub/exchange/ticker", summary="Get exchange ticker", tags=["Public"])
 def get_ticker(
     exchangeId: Annotated[Literal["BINANCE"], Query()] = "BINANCE",
-    symbol: Annotated[str, AfterValidator(exchange_symbol), Query()] = "BTC/USDT",
+    symbol: Annotated[Symbol, Query()] = "BTC/USDT",
     type: Annotated[Literal["SPOT", "FUTURES"], Query()] = "FUTURES",
 ) -> TickerOut:
     return TickerOut.of(market_data.ticker(symbol, TradeType(type)))

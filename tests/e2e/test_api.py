@@ -157,3 +157,17 @@ def test_invoke_without_a_running_stack_starts_its_own_services(tmp_path):
     response = json.loads(result.stdout)
     assert response["statusCode"] == 200
     assert len(json.loads(response["body"])["items"]) == 3
+
+
+def test_seed_command_works_against_the_running_local_stack(stack):
+    result = subprocess.run(
+        [sys.executable, "-m", "local", "seed", "--local"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "LOCAL_STATE_FILE": str(stack.state_file)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert "plans=4, risk_profiles=3, strategies=4" in result.stdout
+    assert len(stack.get("/v1/pub/subscription/list").json()["items"]) == 3

@@ -112,15 +112,10 @@ class FakeLimits:
     def __init__(self, plan: Plan | None) -> None:
         self.plan = plan
 
-    def require_key_slot(self, user_id, keys_held):
-        limit = self.plan.max_api_key if self.plan else 0
-        if keys_held >= limit:
-            raise ApiKeyLimitExceeded
-        return limit
+    def for_user(self, user_id):
+        from core.services.plan_limits import UserLimits
 
-    def require_balance_within(self, user_id, total_usd):
-        if self.plan is None or total_usd > self.plan.max_balance_usd:
-            raise ApiBalanceLimitExceeded
+        return UserLimits(self.plan)
 
 
 class ReversingCipher:

@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 
 from core.api.errors import field_errors_response, json_response
 from core.config import get_settings
-from core.errors import FieldError
+from core.errors import FieldError, FieldValidationError
 
 T = TypeVar("T")
 HEADER = "Idempotency-Key"
@@ -52,8 +52,6 @@ def idempotency_key(app: APIGatewayRestResolver) -> str | None:
     if value is None:
         return None
     if not value or len(value) > MAX_KEY_LENGTH or not value.isprintable():
-        from core.errors import FieldValidationError
-
         raise FieldValidationError(
             FieldError(
                 value=value,

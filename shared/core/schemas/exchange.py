@@ -6,10 +6,10 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool, StrictStr, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from core.models.exchange import Balance, BalanceSnapshot, ExchangeId, ExchangeKey, StrategyType, TradeType
+from core.models.exchange import Balance, BalanceSnapshot, ExchangeKey
 from core.schemas.types import JsonNumber
 
 KeyName = Annotated[StrictStr, Field(min_length=1, max_length=24)]
@@ -18,7 +18,7 @@ Credential = Annotated[StrictStr, Field(min_length=8, max_length=256, pattern=r"
 SYMBOL = re.compile(r"^[A-Z0-9]{2,20}/[A-Z0-9]{2,20}$")
 
 
-def _symbol(value: str) -> str:
+def exchange_symbol(value: str) -> str:
     if not SYMBOL.match(value):
         raise PydanticCustomError("symbol", "must be valid exchange symbol")
     return value
@@ -137,8 +137,5 @@ class TickerOut(BaseModel):
         return cls(**{name: ticker.get(name) for name in cls.model_fields})
 
 
-def exchange_symbol(value: str) -> str:
-    return _symbol(value)
-
-
-__all__ = ["ExchangeId", "StrategyType", "TradeType"]
+Symbol = Annotated[str, AfterValidator(exchange_symbol)]
+IsoDate = Annotated[str, AfterValidator(iso_date)]

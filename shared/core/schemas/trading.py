@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
 from core.models.trading import EntryType, ManualOrderRecord, ManualOrderRequest, Side, StopTriggerType
-from core.schemas.exchange import exchange_symbol
+from core.schemas.exchange import Symbol
 from core.schemas.types import JsonNumber
 
-Symbol = Annotated[str, AfterValidator(exchange_symbol)]
 Price = Annotated[float, Field(gt=0)]
 
 ORDER_FIELDS = (

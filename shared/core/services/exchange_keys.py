@@ -66,7 +66,8 @@ class ExchangeKeyService:
 
     def create(self, user_id: str, request: NewExchangeKey) -> ExchangeKey:
         # Cheap refusals first, so a request that cannot succeed never reaches the exchange.
-        max_keys = self._limits.require_key_slot(user_id, self._keys.count(user_id))
+        limits = self._limits.for_user(user_id)  # the plan, read once for every rule below
+        max_keys = limits.require_key_slot(self._keys.count(user_id))
         if self._keys.api_key_taken(request.api_key):
             raise ExchangeKeyAlreadyExists
         account = self._connector.account(
@@ -81,7 +82,7 @@ class ExchangeKeyService:
         held = {asset for asset, amount in balance.total.items() if amount}
         key_usd = usd_value(balance.total, self._connector.market_data(request.exchange_id).usd_prices(held))
         others_usd = sum(key.balance_usd or 0 for key in self._keys.list(user_id) if key.active)
-        self._limits.require_balance_within(user_id, others_usd + key_usd)
+        limits.require_balance_within(others_usd + key_usd)
 
         now = iso_now()
         key = ExchangeKey(

@@ -5,12 +5,40 @@ No plan means no exchange keys, no balance and no automated strategies.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded, SubscriptionFeatureUnauthorized
 from core.models.catalog import Plan
 from core.observability import logger
 from core.repositories.catalog import CatalogRepository
 from core.repositories.subscription import SubscriptionRepository
 from core.services.subscription import current_plan
+
+
+@dataclass(frozen=True)
+class UserLimits:
+    """The rules of one user's plan, read once for a request that checks several of them."""
+
+    plan: Plan | None
+
+    @property
+    def max_api_keys(self) -> int:
+        return self.plan.max_api_key if self.plan else 0
+
+    def require_key_slot(self, keys_held: int) -> int:
+        """The plan's key limit, or 2129a when the user already holds that many (or has no plan)."""
+        if keys_held >= self.max_api_keys:
+            raise ApiKeyLimitExceeded(f"{keys_held} of {self.max_api_keys} keys held")
+        return self.max_api_keys
+
+    def require_balance_within(self, total_usd: float) -> None:
+        """2129b when the user's exchange balance (all active keys, in USD) exceeds the plan's maximum."""
+        if self.plan is None or total_usd > self.plan.max_balance_usd:
+            raise ApiBalanceLimitExceeded(f"{total_usd} USD over the plan's limit")
+
+    def require_strategy_automation(self) -> None:
+        if self.plan is None or not self.plan.strategy_automated:
+            raise SubscriptionFeatureUnauthorized("plan does not include automated strategies")
 
 
 class PlanLimits:
@@ -22,27 +50,20 @@ class PlanLimits:
         current = current_plan(self._subscriptions, self._catalog, user_id)
         return current.plan if current else None
 
+    def for_user(self, user_id: str) -> UserLimits:
+        return UserLimits(self.plan_of(user_id))
+
     def max_api_keys(self, user_id: str) -> int:
-        plan = self.plan_of(user_id)
-        return plan.max_api_key if plan else 0
+        return self.for_user(user_id).max_api_keys
 
     def require_key_slot(self, user_id: str, keys_held: int) -> int:
-        """The plan's key limit, or 2129a when the user already holds that many (or has no plan)."""
-        limit = self.max_api_keys(user_id)
-        if keys_held >= limit:
-            raise ApiKeyLimitExceeded(f"{keys_held} of {limit} keys held")
-        return limit
+        return self.for_user(user_id).require_key_slot(keys_held)
 
     def require_balance_within(self, user_id: str, total_usd: float) -> None:
-        """2129b when the user's exchange balance (all active keys, in USD) exceeds the plan's maximum."""
-        plan = self.plan_of(user_id)
-        if plan is None or total_usd > plan.max_balance_usd:
-            raise ApiBalanceLimitExceeded(f"{total_usd} USD over the plan's limit")
+        self.for_user(user_id).require_balance_within(total_usd)
 
     def require_strategy_automation(self, user_id: str) -> None:
-        plan = self.plan_of(user_id)
-        if plan is None or not plan.strategy_automated:
-            raise SubscriptionFeatureUnauthorized("plan does not include automated strategies")
+        self.for_user(user_id).require_strategy_automation()
 
 
 def on_plan_changed(user_id: str, previous: Plan | None, current: Plan | None) -> None:
