@@ -4,13 +4,12 @@ from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from adapters.exchange.binance import BinanceMarketData
+from core import wiring
 from core.api import create_resolver, lambda_entrypoint
 from core.models.exchange import TradeType
 from core.schemas.exchange import Symbol, TickerOut
 
 app = create_resolver()
-market_data = BinanceMarketData()
 
 
 @app.get("/v1/pub/exchange/ticker", summary="Get exchange ticker", tags=["Public"])
@@ -19,7 +18,7 @@ def get_ticker(
     symbol: Annotated[Symbol, Query()] = "BTC/USDT",
     type: Annotated[Literal["SPOT", "FUTURES"], Query()] = "FUTURES",
 ) -> TickerOut:
-    return TickerOut.of(market_data.ticker(symbol, TradeType(type)))
+    return TickerOut.of(wiring.market_service().ticker(symbol, TradeType(type)))
 
 
 lambda_handler = lambda_entrypoint(app)

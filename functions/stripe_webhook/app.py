@@ -4,41 +4,26 @@ Public (Stripe signs instead of a token): the ``Stripe-Signature`` of the raw bo
 delivery that does not verify is a 400 before anything is read or written. Stripe retries any non-2xx.
 """
 
-from adapters.billing import StripeBilling
+from core import wiring
 from core.api import create_resolver, lambda_entrypoint
 from core.api.errors import json_response
 from core.errors import WebhookSignatureError
 from core.observability import logger
-from core.repositories.catalog import CatalogRepository
-from core.repositories.stripe_customers import StripeCustomerRepository
-from core.repositories.stripe_events import StripeEventRepository
-from core.repositories.subscription import SubscriptionRepository
-from core.services.billing import BillingService
 
 app = create_resolver()
-gateway = StripeBilling()
-
-
-def billing() -> BillingService:
-    return BillingService(
-        gateway=gateway,
-        customers=StripeCustomerRepository(),
-        subscriptions=SubscriptionRepository(),
-        catalog=CatalogRepository(),
-        events=StripeEventRepository(),
-    )
 
 
 @app.post("/v1/pub/subscription/stripe/webhook", summary="Receive a Stripe event", tags=["Webhooks"])
 def receive_stripe_event():  # a 200 body or a 400 Response: no single model to validate against
     payload = app.current_event.body or ""
     signature = app.current_event.headers.get("Stripe-Signature")  # headers are case-insensitive
+    billing = wiring.billing_service()
     try:
-        event = gateway.verify_event(payload, signature)
+        event = billing.verify_event(payload, signature)
     except WebhookSignatureError as error:
         logger.warning("Stripe webhook refused", extra={"reason": str(error)})
         return json_response(400, {"message": "invalid Stripe signature"})
-    outcome = billing().handle_event(event)
+    outcome = billing.handle_event(event)
     logger.info(
         "Stripe event", extra={"event_id": event.id, "event_type": event.type, "outcome": outcome.value}
     )

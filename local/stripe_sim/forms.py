@@ -9,6 +9,7 @@ accessors below convert and fail with the same error codes Stripe uses.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -203,3 +204,12 @@ def merge_metadata(
 
 def missing(param: str) -> InvalidRequest:
     return InvalidRequest(f"Missing required param: {param}.", code="parameter_missing", param=param)
+
+
+def reject_unsupported(params: Params, names: Iterable[str], *, prefix: str = "") -> None:
+    """Stripe accepts these parameters but the simulator does not implement them: refuse loudly rather
+    than answer as if they had been applied."""
+    for name in names:
+        if name in params:
+            param = f"{prefix}[{name}]" if prefix else name
+            raise InvalidRequest(f"The Stripe simulator does not implement `{param}`.", param=param)

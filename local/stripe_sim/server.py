@@ -1,17 +1,18 @@
 """HTTP front end: Stripe's v1 REST surface, the hosted Checkout/invoice pages, and a control API.
 
-* ``/v1/...`` speaks Stripe's protocol: Bearer (or Basic) API-key auth, form-encoded parameters,
+* ``/v1/...`` speaks Stripe's protocol: Bearer API-key auth, form-encoded parameters,
   JSON responses, ``{"error": {...}}`` bodies with Stripe's statuses, ``Request-Id`` and
   ``Idempotent-Replayed`` headers. Point stripe-python here with
   ``stripe.StripeClient(key, base_addresses={"api": url})`` or ``stripe.api_base = url``.
 * ``/checkout/pay/{id}`` is a browser-usable stand-in for the hosted Checkout page (POST pays).
 * ``/invoice/{id}`` and ``/invoice/{id}/pdf`` back ``hosted_invoice_url`` and ``invoice_pdf``.
-* ``/_sim/...`` exposes the test helpers (complete checkout, renew, ...) to other processes.
+
+The test helpers (complete a checkout, renew, ...) are Python methods of ``StripeSimulator``; the local
+stack exposes the one it needs as a dev route.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
 import json
@@ -26,7 +27,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.stripe_sim.errors import AuthenticationFailed, StripeApiError
-from local.stripe_sim.forms import Params, allowed_keys, decode_form, get_bool, get_list, validate_keys
+from local.stripe_sim.forms import Params, allowed_keys, decode_form, get_list, validate_keys
 from local.stripe_sim.objects import API_VERSION, JsonObject, format_amount
 from local.stripe_sim.simulator import ApiResponse, StripeSimulator
 from local.stripe_sim.store import Store
@@ -50,104 +51,42 @@ def _route(method: str, template: str, params_class: str | None, handler: Handle
     )
 
 
-# Literal paths (".../search") come before their "{id}" siblings so they win the match.
+def _retrieve(kind: str) -> Handler:
+    return lambda store, params, object_id: store.retrieve(kind, object_id)
+
+
+# The endpoints the project's Stripe adapter and tests call, and a retrieve for every object they meet.
 API_ROUTES: tuple[Route, ...] = (
-    _route("POST", "/v1/customers", "CustomerCreateParams", lambda s, p: s.create_customer(p)),
-    _route("GET", "/v1/customers", "CustomerListParams", lambda s, p: s.list_customers(p)),
+    _route("POST", "/v1/customers", "CustomerCreateParams", lambda s, p: s.customers.create(p)),
+    _route("GET", "/v1/customers", "CustomerListParams", lambda s, p: s.customers.list(p)),
+    _route("GET", "/v1/customers/{id}", "CustomerRetrieveParams", _retrieve("customer")),
+    _route("GET", "/v1/products/{id}", "ProductRetrieveParams", _retrieve("product")),
+    _route("GET", "/v1/prices", "PriceListParams", lambda s, p: s.catalog.list_prices(p)),
+    _route("GET", "/v1/prices/{id}", "PriceRetrieveParams", _retrieve("price")),
     _route(
-        "GET",
-        "/v1/customers/search",
-        "CustomerSearchParams",
-        lambda s, p: s.search("customer", p, "/v1/customers/search"),
-    ),
-    _route("GET", "/v1/customers/{id}", "CustomerRetrieveParams", lambda s, p, i: s.retrieve_customer(i)),
-    _route("POST", "/v1/customers/{id}", "CustomerUpdateParams", lambda s, p, i: s.update_customer(i, p)),
-    _route("DELETE", "/v1/customers/{id}", "CustomerDeleteParams", lambda s, p, i: s.delete_customer(i)),
-    _route("POST", "/v1/products", "ProductCreateParams", lambda s, p: s.create_product(p)),
-    _route("GET", "/v1/products", "ProductListParams", lambda s, p: s.list_products(p)),
-    _route(
-        "GET",
-        "/v1/products/search",
-        "ProductSearchParams",
-        lambda s, p: s.search("product", p, "/v1/products/search"),
-    ),
-    _route("GET", "/v1/products/{id}", "ProductRetrieveParams", lambda s, p, i: s.retrieve("product", i)),
-    _route("POST", "/v1/products/{id}", "ProductUpdateParams", lambda s, p, i: s.update_product(i, p)),
-    _route("POST", "/v1/prices", "PriceCreateParams", lambda s, p: s.create_price(p)),
-    _route("GET", "/v1/prices", "PriceListParams", lambda s, p: s.list_prices(p)),
-    _route(
-        "GET",
-        "/v1/prices/search",
-        "PriceSearchParams",
-        lambda s, p: s.search("price", p, "/v1/prices/search"),
-    ),
-    _route("GET", "/v1/prices/{id}", "PriceRetrieveParams", lambda s, p, i: s.retrieve("price", i)),
-    _route("POST", "/v1/prices/{id}", "PriceUpdateParams", lambda s, p, i: s.update_price(i, p)),
-    _route(
-        "POST",
-        "/v1/checkout/sessions",
-        "checkout.SessionCreateParams",
-        lambda s, p: s.create_checkout_session(p),
+        "POST", "/v1/checkout/sessions", "checkout.SessionCreateParams", lambda s, p: s.checkout.create(p)
     ),
     _route(
-        "GET", "/v1/checkout/sessions", "checkout.SessionListParams", lambda s, p: s.list_checkout_sessions(p)
+        "GET", "/v1/checkout/sessions/{id}", "checkout.SessionRetrieveParams", _retrieve("checkout.session")
     ),
-    _route(
-        "GET",
-        "/v1/checkout/sessions/{id}",
-        "checkout.SessionRetrieveParams",
-        lambda s, p, i: s.retrieve("checkout.session", i),
-    ),
-    _route(
-        "POST",
-        "/v1/checkout/sessions/{id}/expire",
-        "checkout.SessionExpireParams",
-        lambda s, p, i: s.expire_checkout_session(i),
-    ),
-    _route(
-        "GET",
-        "/v1/checkout/sessions/{id}/line_items",
-        "checkout.SessionListLineItemsParams",
-        lambda s, p, i: s.checkout_line_items(i, p),
-    ),
-    _route("POST", "/v1/subscriptions", "SubscriptionCreateParams", lambda s, p: s.create_subscription(p)),
-    _route("GET", "/v1/subscriptions", "SubscriptionListParams", lambda s, p: s.list_subscriptions(p)),
-    _route(
-        "GET",
-        "/v1/subscriptions/search",
-        "SubscriptionSearchParams",
-        lambda s, p: s.search("subscription", p, "/v1/subscriptions/search"),
-    ),
-    _route(
-        "GET",
-        "/v1/subscriptions/{id}",
-        "SubscriptionRetrieveParams",
-        lambda s, p, i: s.retrieve("subscription", i),
-    ),
+    _route("POST", "/v1/subscriptions", "SubscriptionCreateParams", lambda s, p: s.subscriptions.create(p)),
+    _route("GET", "/v1/subscriptions", "SubscriptionListParams", lambda s, p: s.subscriptions.list(p)),
+    _route("GET", "/v1/subscriptions/{id}", "SubscriptionRetrieveParams", _retrieve("subscription")),
     _route(
         "POST",
         "/v1/subscriptions/{id}",
         "SubscriptionUpdateParams",
-        lambda s, p, i: s.update_subscription(i, p),
+        lambda s, p, i: s.subscriptions.update(i, p),
     ),
     _route(
         "DELETE",
         "/v1/subscriptions/{id}",
         "SubscriptionCancelParams",
-        lambda s, p, i: s.cancel_subscription(i, p),
+        lambda s, p, i: s.subscriptions.cancel(i, p),
     ),
-    _route("GET", "/v1/invoices", "InvoiceListParams", lambda s, p: s.list_invoices(p)),
-    _route(
-        "GET",
-        "/v1/invoices/search",
-        "InvoiceSearchParams",
-        lambda s, p: s.search("invoice", p, "/v1/invoices/search"),
-    ),
-    _route("GET", "/v1/invoices/{id}", "InvoiceRetrieveParams", lambda s, p, i: s.retrieve("invoice", i)),
-    _route("GET", "/v1/invoices/{id}/lines", "InvoiceListLinesParams", lambda s, p, i: s.invoice_lines(i, p)),
-    _route("POST", "/v1/invoices/{id}/pay", "InvoicePayParams", lambda s, p, i: s.pay_invoice(i, p)),
-    _route("GET", "/v1/events", "EventListParams", lambda s, p: s.list_events(p)),
-    _route("GET", "/v1/events/{id}", "EventRetrieveParams", lambda s, p, i: s.retrieve("event", i)),
+    _route("GET", "/v1/invoices", "InvoiceListParams", lambda s, p: s.invoices.list(p)),
+    _route("GET", "/v1/invoices/{id}", "InvoiceRetrieveParams", _retrieve("invoice")),
+    _route("GET", "/v1/events/{id}", "EventRetrieveParams", _retrieve("event")),
 )
 
 _cached_allowed_keys = functools.lru_cache(maxsize=None)(allowed_keys)
@@ -199,8 +138,6 @@ class StripeRequestHandler(BaseHTTPRequestHandler):
                 self._checkout_page(method, path.removeprefix("/checkout/pay/"))
             elif path.startswith("/invoice/"):
                 self._invoice_page(path.removeprefix("/invoice/"))
-            elif path.startswith("/_sim/") or path == "/":
-                self._control(method, path, {**decode_form(url.query), **self._control_body(body)})
             else:
                 self._send_text(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", "Not found\n")
         except Exception:
@@ -268,13 +205,6 @@ class StripeRequestHandler(BaseHTTPRequestHandler):
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() == "bearer" and credentials.strip():
             return credentials.strip()
-        if scheme.lower() == "basic" and credentials.strip():
-            # curl -u sk_test_...: the key is the Basic-auth user name.
-            try:
-                decoded = base64.b64decode(credentials.strip()).decode("utf-8")
-            except ValueError:
-                return None
-            return decoded.partition(":")[0] or None
         return None
 
     @staticmethod
@@ -382,74 +312,6 @@ class StripeRequestHandler(BaseHTTPRequestHandler):
             )
             self._send_text(HTTPStatus.OK, "text/html; charset=utf-8", _page("Invoice", content))
 
-    # --- control API -------------------------------------------------------------------------
-
-    @staticmethod
-    def _control_body(body: str) -> Params:
-        if body.lstrip().startswith("{"):
-            try:
-                parsed = json.loads(body)
-            except json.JSONDecodeError:
-                return {}
-            return parsed if isinstance(parsed, dict) else {}
-        return decode_form(body)
-
-    def _control(self, method: str, path: str, params: Params) -> None:
-        simulator = self.server.simulator
-        parts = path.strip("/").split("/")[1:]  # drop "_sim"
-        try:
-            result = self._control_action(simulator, method, parts, params)
-        except StripeApiError as error:
-            self._send_error(error)
-            return
-        except KeyError as error:
-            self._send_json(
-                404, {"error": {"type": "invalid_request_error", "message": f"No such object: {error}"}}
-            )
-            return
-        if result is None:
-            self._send_json(
-                404, {"error": {"type": "invalid_request_error", "message": f"Unknown path {path}"}}
-            )
-        else:
-            self._send_json(200, result)
-
-    @staticmethod
-    def _control_action(
-        simulator: StripeSimulator, method: str, parts: list[str], params: Params
-    ) -> JsonObject | None:
-        match method, parts:
-            case "GET", ([] | ["health"]):
-                return {"ok": True, "api_version": API_VERSION, "webhook_url": simulator.webhook_url}
-            case "GET", ["events"]:
-                return {"data": simulator.events}
-            case "GET", ["deliveries"]:
-                return {"data": [delivery.to_dict() for delivery in simulator.deliveries]}
-            case "POST", ["webhook"]:
-                if "webhook_url" in params:
-                    simulator.webhook_url = params["webhook_url"] or None
-                if params.get("webhook_secret"):
-                    simulator.webhook_secret = params["webhook_secret"]
-                return {"webhook_url": simulator.webhook_url}
-            case "POST", ["plans"]:
-                price_id = simulator.seed_plan(
-                    str(params["name"]), float(params["monthly_price_usd"]), params.get("lookup_key") or None
-                )
-                return simulator.get(price_id)
-            case "POST", ["checkout", "sessions", session_id, "complete"]:
-                return simulator.complete_checkout(session_id, customer_email=params.get("customer_email"))
-            case "POST", ["subscriptions", subscription_id, "renew"]:
-                return simulator.renew(subscription_id, get_bool(params, "paid"))
-            case "POST", ["subscriptions", subscription_id, "fail_next_payment"]:
-                simulator.fail_next_payment(subscription_id)
-                return {"ok": True}
-            case "POST", ["invoices", invoice_id, "retry"]:
-                return simulator.retry_payment(invoice_id, get_bool(params, "paid") is not False)
-            case "POST", ["events", event_id, "resend"]:
-                delivery = simulator.resend(event_id)
-                return {"delivery": delivery.to_dict() if delivery else None}
-        return None
-
 
 def _mask_key(key: str) -> str:
     return f"{key[:8]}{'*' * max(len(key) - 12, 4)}{key[-4:]}" if len(key) > 12 else "****"
@@ -538,7 +400,6 @@ class RunningSimulator:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
-        self.simulator.close()
 
     def __enter__(self) -> RunningSimulator:
         return self

@@ -11,12 +11,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from local.stripe_sim import objects
 from local.stripe_sim.errors import IdempotencyMismatch, StripeApiError
+from local.stripe_sim.events import RequestContext
 from local.stripe_sim.objects import API_VERSION, JsonObject
-from local.stripe_sim.store import RequestContext, Store
+from local.stripe_sim.store import Store
 from local.stripe_sim.webhooks import Delivery, WebhookDispatcher
 
 T = TypeVar("T")
@@ -51,27 +52,19 @@ class StripeSimulator:
         webhook_url: str | None = None,
         *,
         public_url: str | None = None,
-        background_delivery: bool = False,
-        webhook_timeout: float = 10.0,
-        clock: Callable[[], int] | None = None,
     ) -> None:
         self.api_key = api_key
         self.webhook_secret = webhook_secret
         self.webhook_url = webhook_url
         self.public_url = public_url
-        self._clock = clock or (lambda: int(time.time()))
         self._lock = threading.Lock()  # never held while webhooks are delivered
         self._idempotency: dict[tuple[str, str], _CachedResponse] = {}
         self.store = Store(
-            clock=lambda: self._clock(),
+            clock=lambda: int(time.time()),
             base_url=lambda: (self.public_url or "http://127.0.0.1").rstrip("/"),
             pending_webhooks=lambda: 1 if self.webhook_url else 0,
         )
-        self._webhooks = WebhookDispatcher(
-            lambda: (self.webhook_url, self.webhook_secret),
-            background=background_delivery,
-            timeout=webhook_timeout,
-        )
+        self._webhooks = WebhookDispatcher(lambda: (self.webhook_url, self.webhook_secret))
 
     api_version = API_VERSION
 
@@ -86,7 +79,7 @@ class StripeSimulator:
                 result = self._run(operation, RequestContext())
             except BaseException as exc:  # re-raised below, once the events were delivered
                 error = exc
-            events = self.store.drain_outbox()
+            events = self.store.events.drain_outbox()
         # Outside the lock: the receiver may call the API back while handling the event.
         self._webhooks.dispatch(events)
         if error is not None:
@@ -95,11 +88,11 @@ class StripeSimulator:
 
     def _run(self, operation: Callable[[Store], T], context: RequestContext) -> T:
         # Caller holds the lock. The context tells events which API request caused them.
-        self.store.request = context
+        self.store.events.request = context
         try:
             return operation(self.store)
         finally:
-            self.store.request = RequestContext()
+            self.store.events.request = RequestContext()
 
     def handle_api_request(
         self,
@@ -139,7 +132,7 @@ class StripeSimulator:
             except StripeApiError as error:
                 response = ApiResponse(error.http_status, _encode(error.to_body(request_id)), request_id)
             finally:
-                events = self.store.drain_outbox()
+                events = self.store.events.drain_outbox()
         # Outside the lock: the receiver may call the API back while handling the event.
         self._webhooks.dispatch(events)
         return response
@@ -156,72 +149,43 @@ class StripeSimulator:
         """Create a product and its monthly USD price; returns the price id."""
 
         def operation(store: Store) -> str:
-            product = store.create_product({"name": name, "metadata": dict(metadata or {})})
-            price: dict[str, Any] = {
-                "product": product["id"],
-                "currency": "usd",
-                "unit_amount": round(monthly_price_usd * 100),
-                "recurring": {"interval": "month", "interval_count": 1},
-                "metadata": dict(metadata or {}),
-            }
-            if lookup_key:
-                price["lookup_key"] = lookup_key
-            return str(store.create_price(price)["id"])
+            product = store.catalog.create_product(name, dict(metadata or {}))
+            price = store.catalog.create_monthly_price(
+                product["id"],
+                round(monthly_price_usd * 100),
+                lookup_key=lookup_key,
+                metadata=dict(metadata or {}),
+            )
+            return str(price["id"])
 
         return self.transact(operation)
 
-    def create_customer(
-        self, email: str | None = None, name: str | None = None, metadata: dict[str, str] | None = None
-    ) -> JsonObject:
-        params: dict[str, Any] = {"metadata": dict(metadata or {})}
-        if email is not None:
-            params["email"] = email
-        if name is not None:
-            params["name"] = name
-        return self.transact(lambda store: store.create_customer(params))
-
     # --- simulated customer and clock --------------------------------------------------------
 
-    def complete_checkout(self, session_id: str, *, customer_email: str | None = None) -> JsonObject:
+    def complete_checkout(self, session_id: str) -> JsonObject:
         """The customer pays a Checkout Session.
 
-        Subscription mode: creates the subscription (active, or trialing with
-        ``subscription_data[trial_period_days]``) and its paid first invoice, completes the session and
-        emits ``checkout.session.completed``, ``customer.subscription.created``, ``invoice.paid`` in that
-        order. Returns the subscription (the session, in payment mode). Raises ``ResourceMissing``
-        (a KeyError) for an unknown session, ``CheckoutStateError`` (a ValueError) if it is not open.
+        Creates the subscription (active) and its paid first invoice, completes the session and emits
+        ``checkout.session.completed``, ``customer.subscription.created``, ``invoice.paid`` in that order.
+        Returns the subscription. Raises ``ResourceMissing`` (a KeyError) for an unknown session,
+        ``CheckoutStateError`` (a ValueError) if it is not open.
         """
-        return self.transact(lambda store: store.complete_checkout(session_id, customer_email=customer_email))
-
-    def expire_checkout(self, session_id: str) -> JsonObject:
-        return self.transact(lambda store: store.expire_checkout_session(session_id))
+        return self.transact(lambda store: store.checkout.complete(session_id))
 
     def fail_next_payment(self, subscription_id: str) -> None:
-        """Make the next charge for this subscription (renewal, proration, invoice pay) decline."""
-        self.transact(lambda store: store.fail_next_payment(subscription_id))
+        """Make the next renewal charge for this subscription decline."""
+        self.transact(lambda store: store.subscriptions.fail_next_payment(subscription_id))
 
     def renew(self, subscription_id: str, paid: bool | None = None) -> JsonObject:
         """Jump to the end of the current period.
 
-        Renews it with a ``subscription_cycle`` invoice, then emits ``invoice.paid`` (status active) or,
-        when ``paid`` is False or ``fail_next_payment`` was called, ``invoice.payment_failed`` (status
-        past_due), followed by ``customer.subscription.updated``. A subscription scheduled to cancel at
-        that period end is canceled instead (``customer.subscription.deleted``). Returns the subscription.
+        Renews it with a ``subscription_cycle`` invoice (carrying the prorations of plan changes), then emits
+        ``invoice.paid`` (status active) or, when ``paid`` is False or ``fail_next_payment`` was called,
+        ``invoice.payment_failed`` (status past_due), followed by ``customer.subscription.updated``. A
+        subscription scheduled to cancel at that period end is canceled instead
+        (``customer.subscription.deleted``). Returns the subscription.
         """
-        return self.transact(lambda store: store.renew(subscription_id, paid))
-
-    def retry_payment(self, invoice_id: str, paid: bool = True) -> JsonObject:
-        """Retry an open invoice: ``invoice.paid`` (and past_due -> active) or ``invoice.payment_failed``."""
-
-        def operation(store: Store) -> JsonObject:
-            try:
-                return store.pay_invoice(invoice_id, {}, paid=paid)
-            except StripeApiError as error:
-                if error.http_status != 402:
-                    raise
-                return store.render(invoice_id)
-
-        return self.transact(operation)
+        return self.transact(lambda store: store.subscriptions.renew(subscription_id, paid))
 
     # --- events ------------------------------------------------------------------------------
 
@@ -229,10 +193,7 @@ class StripeSimulator:
     def events(self) -> list[JsonObject]:
         """Every event emitted so far, oldest first."""
         with self._lock:
-            return list(self.store.events)
-
-    def events_of_type(self, event_type: str) -> list[JsonObject]:
-        return [event for event in self.events if event["type"] == event_type]
+            return list(self.store.events.events)
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -243,36 +204,29 @@ class StripeSimulator:
         """Emit and deliver a new event of any type; ``obj`` is an object or the id of a stored one."""
 
         def operation(store: Store) -> JsonObject:
-            payload = store.render(obj) if isinstance(obj, str) else objects.deep_copy(obj)
-            return store.emit_custom(event_type, payload)
+            payload = store.state.render(obj) if isinstance(obj, str) else objects.deep_copy(obj)
+            return store.events.emit(event_type, payload, from_request=False)
 
         return self.transact(operation)
 
     def resend(self, event_id: str) -> Delivery | None:
         """Deliver a stored event again, same id and body, freshly signed (a duplicate delivery)."""
         with self._lock:
-            event = self.store.get("event", event_id)
+            event = self.store.state.get("event", event_id)
         return self._webhooks.send(event)
-
-    def wait_for_deliveries(self, timeout: float = 10.0) -> bool:
-        """With ``background_delivery``, wait until queued events were posted."""
-        return self._webhooks.wait(timeout)
 
     # --- inspection --------------------------------------------------------------------------
 
     def checkout_line_items(self, session_id: str) -> list[JsonObject]:
         with self._lock:
-            return list(self.store.checkout_line_items(session_id, {})["data"])
+            return list(self.store.checkout.line_items(session_id)["data"])
 
     def get(self, object_id: str) -> JsonObject:
         """Any stored object, rendered as the API would return it."""
         with self._lock:
-            if object_id not in self.store.objects:
+            if object_id not in self.store.state.objects:
                 raise KeyError(object_id)
-            return self.store.render(object_id)
-
-    def close(self) -> None:
-        self._webhooks.close()
+            return self.store.state.render(object_id)
 
 
 def _encode(body: JsonObject) -> bytes:

@@ -4,10 +4,8 @@ Stripe signs ``f"{timestamp}.{raw_body}"`` with HMAC-SHA256 keyed by the endpoin
 ``Stripe-Signature: t=<timestamp>,v1=<hex digest>``; ``stripe.Webhook.construct_event`` verifies
 precisely that, so a receiver tested against the simulator needs no test-only code path.
 
-Delivery is synchronous by default: the event reaches the receiver before the API call (or test
-helper) that caused it returns, which keeps tests deterministic. ``background=True`` moves delivery
-to one ordered worker thread, for receivers that cannot serve a webhook while they are themselves
-blocked on the API call that triggered it.
+Delivery is synchronous: the event reaches the receiver before the API call (or test helper) that
+caused it returns, which keeps tests deterministic.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import hmac
 import http.client
 import json
 import logging
-import queue
 import threading
 import time
 from collections.abc import Callable
@@ -61,39 +58,15 @@ class Delivery:
     def succeeded(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "url": self.url,
-            "status": self.status,
-            "error": self.error,
-            "attempted_at": self.attempted_at,
-            "duration_ms": self.duration_ms,
-            "succeeded": self.succeeded,
-        }
-
 
 class WebhookDispatcher:
     """Posts events to the configured endpoint and records every attempt."""
 
-    def __init__(
-        self,
-        target: Callable[[], tuple[str | None, str]],
-        *,
-        background: bool = False,
-        timeout: float = 10.0,
-    ) -> None:
+    def __init__(self, target: Callable[[], tuple[str | None, str]], *, timeout: float = 10.0) -> None:
         self._target = target  # read at send time: webhook_url/secret may change after construction
         self._timeout = timeout
         self._lock = threading.Lock()
         self._deliveries: list[Delivery] = []
-        self._queue: queue.Queue[dict[str, Any] | None] | None = None
-        self._worker: threading.Thread | None = None
-        if background:
-            self._queue = queue.Queue()
-            self._worker = threading.Thread(target=self._drain, name="stripe-sim-webhooks", daemon=True)
-            self._worker.start()
 
     @property
     def deliveries(self) -> list[Delivery]:
@@ -102,37 +75,7 @@ class WebhookDispatcher:
 
     def dispatch(self, events: list[dict[str, Any]]) -> None:
         for event in events:
-            if self._queue is not None:
-                self._queue.put(event)
-            else:
-                self.send(event)
-
-    def wait(self, timeout: float = 10.0) -> bool:
-        """Block until queued background deliveries are done; True when the queue drained in time."""
-        if self._queue is None:
-            return True
-        deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.01)
-        return True
-
-    def close(self) -> None:
-        if self._queue is not None and self._worker is not None:
-            self._queue.put(None)
-            self._worker.join(timeout=self._timeout + 1)
-
-    def _drain(self) -> None:
-        assert self._queue is not None
-        while True:
-            event = self._queue.get()
-            try:
-                if event is None:
-                    return
-                self.send(event)
-            finally:
-                self._queue.task_done()
+            self.send(event)
 
     def send(self, event: dict[str, Any]) -> Delivery | None:
         """POST one event now; None when no endpoint is configured (the event is only recorded)."""

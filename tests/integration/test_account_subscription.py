@@ -51,7 +51,8 @@ def test_the_plan_belongs_to_its_user_only(aws):
 
 
 def test_an_ended_subscription_is_null(aws):
-    give_plan(USER_A, "336e0577-784d-4482-8a37-46649118aa51")
+    # Given a plan whose subscription has ended
+    give_plan(USER_A, BASIC)
     repository = SubscriptionRepository()
     ended = repository.get(USER_A).model_copy(update={"status": "canceled"})
     repository.put(USER_A, ended)
@@ -64,10 +65,12 @@ def stripe_record(plan_id: str, status: str = "active") -> UserSubscription:
 
 
 def test_the_plan_record_never_goes_back_to_an_older_stripe_state(aws):
+    # Given the plan recorded from a Stripe state fetched at 2000 ms
     repository = SubscriptionRepository()
     assert repository.record_stripe_plan(
         USER_A, stripe_record(ADVANCED), "sub_1", "2022-10-24T12:20:08.000Z", 2000
     )
+    # When a state fetched earlier is written; Then it is refused
     assert not repository.record_stripe_plan(
         USER_A, stripe_record(BASIC), "sub_1", "2022-10-24T12:20:08.000Z", 1000
     )
@@ -101,11 +104,13 @@ def test_a_directly_assigned_plan_is_not_ended_by_a_stripe_subscription(aws):
 
 
 def test_concurrent_first_customers_of_a_user_agree_on_one(aws):
+    # When four first checkouts of one user remember four customers at once
     customers = StripeCustomerRepository()
     with ThreadPoolExecutor(max_workers=4) as pool:
         kept = list(
             pool.map(lambda cus: customers.remember(USER_A, cus, "now"), ["cus_a", "cus_b", "cus_c", "cus_d"])
         )
+    # Then all of them keep the same one, mapped both ways
     assert len(set(kept)) == 1
     (winner,) = set(kept)
     assert customers.customer_of(USER_A) == winner

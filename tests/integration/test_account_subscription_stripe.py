@@ -18,6 +18,7 @@ import boto3
 import pytest
 import stripe
 
+from core import wiring
 from core.config import get_settings
 from core.repositories.catalog import CatalogRepository
 from core.repositories.exchange_keys import ExchangeKeyRepository
@@ -131,7 +132,9 @@ def stripe_billing(template: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[B
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
     get_settings.cache_clear()
+    wiring.reset()  # the services read the checkout URLs of this environment
     yield state
+    wiring.reset()
     server.shutdown()
     server.server_close()
     running.stop()
@@ -157,7 +160,9 @@ def plan_name(user: str) -> str | None:
 
 # ---------------------------------------------------------------- checkout
 def test_checkout_then_payment_makes_the_plan_visible_in_both_gets(billing):
+    # When USER_A checks out BASIC
     checkout = billing.checkout(USER_A, BASIC)
+    # Then Stripe holds an open session and a customer, both naming the user
     assert set(checkout) == {"url", "successUrl", "cancelUrl", "sessionId"}
     assert checkout["url"].startswith(billing.running.url)
     assert checkout["successUrl"] == checkout["cancelUrl"] == "https://example.com/account/subscription"
@@ -170,6 +175,7 @@ def test_checkout_then_payment_makes_the_plan_visible_in_both_gets(billing):
     # Nothing is bought until Stripe says so.
     assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
 
+    # When the customer pays; Then the three events are accepted and both GETs show the plan
     subscription = billing.sim.complete_checkout(checkout["sessionId"])
     assert subscription["metadata"] == {"userId": USER_A, "planId": BASIC}
     assert [event_type for _, event_type, _ in billing.answers] == [
@@ -216,8 +222,10 @@ def test_checkout_then_payment_makes_the_plan_visible_in_both_gets(billing):
 
 
 def test_one_customer_per_user_remembered_both_ways(billing):
+    # When a user checks out twice (the first was abandoned)
     first = billing.checkout(USER_A, BASIC)
-    second = billing.checkout(USER_A, ADVANCED)  # the first was abandoned
+    second = billing.checkout(USER_A, ADVANCED)
+    # Then both sessions share one customer, remembered by user and by customer
     customer = billing.sim.get(first["sessionId"])["customer"]
     assert billing.sim.get(second["sessionId"])["customer"] == customer
     assert len(billing.client.v1.customers.list().data) == 1
@@ -231,6 +239,7 @@ def test_a_retried_checkout_request_gets_the_same_session(billing):
 
 
 def test_a_second_checkout_while_subscribed_is_3109(billing):
+    # Given USER_A is subscribed
     billing.subscribe(USER_A, BASIC)
     status, body, _ = call(
         "POST",
@@ -307,6 +316,7 @@ def test_a_change_to_an_invalid_or_private_plan_is_refused(billing):
 
 
 def test_cancel_at_period_end_then_the_period_ends(billing):
+    # Given a subscription; When its cancellation at period end is asked for
     subscription = billing.subscribe(USER_A, BASIC)
     status, body, _ = call(
         "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": True}
@@ -320,7 +330,8 @@ def test_cancel_at_period_end_then_the_period_ends(billing):
     # Until the period ends, the plan holds.
     assert plan_name(USER_A) == "BASIC"
 
-    billing.sim.renew(subscription["id"])  # the period ends: Stripe deletes the subscription
+    # When the period ends: Stripe deletes the subscription; Then the plan is gone
+    billing.sim.renew(subscription["id"])
     assert billing.answers[-1][1:] == ("customer.subscription.deleted", 200)
     assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
     assert call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)[1] is None
@@ -329,8 +340,10 @@ def test_cancel_at_period_end_then_the_period_ends(billing):
 
 
 def test_undoing_a_cancellation(billing):
+    # Given a subscription scheduled to cancel
     billing.subscribe(USER_A, BASIC)
     call("PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": True})
+    # When the cancellation is undone, then asked for again; Then each request takes effect
     status, body, _ = call(
         "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": False}
     )
@@ -342,6 +355,7 @@ def test_undoing_a_cancellation(billing):
 
 
 def test_a_plan_change_swaps_the_price_with_proration(billing):
+    # Given a BASIC subscription; When it changes to PROFESSIONAL
     subscription = billing.subscribe(USER_A, BASIC)
     status, body, _ = call(
         "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"subscriptionId": PROFESSIONAL}
@@ -355,7 +369,7 @@ def test_a_plan_change_swaps_the_price_with_proration(billing):
     assert plan_name(USER_A) == "PROFESSIONAL"
     assert billing.answers[-1][1:] == ("customer.subscription.updated", 200)
 
-    # The proration lands on the next invoice.
+    # When the period renews; Then the proration lands on that invoice
     billing.sim.renew(subscription["id"])
     status, history, _ = call("GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_A)
     assert status == 200
@@ -378,10 +392,12 @@ def test_a_plan_change_together_with_cancel_at_period_end(billing):
 # ---------------------------------------------------------------- billing history
 def test_billing_history_lists_paid_invoices_newest_first(billing):
     assert call("GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_A)[:2] == (200, [])
+    # Given a paid checkout, a paid renewal and a renewal whose payment failed
     subscription = billing.subscribe(USER_A, BASIC)
     billing.sim.renew(subscription["id"])
     billing.sim.fail_next_payment(subscription["id"])
-    billing.sim.renew(subscription["id"])  # unpaid: not in the history
+    billing.sim.renew(subscription["id"])
+    # When the history is read; Then it lists the two paid invoices, newest first
     status, history, headers = call(
         "GET", "/v1/priv/account/subscription/stripe/billing/history", user=USER_A
     )
@@ -413,12 +429,14 @@ def test_billing_history_lists_paid_invoices_newest_first(billing):
 
 # ---------------------------------------------------------------- plan limits follow Stripe
 def test_the_end_of_the_subscription_removes_the_plan_and_its_limits(billing):
+    # Given a BASIC subscription: two key slots
     subscription = billing.subscribe(USER_A, BASIC)
     limits = PlanLimits(SubscriptionRepository(), CatalogRepository())
     keys = ExchangeKeyRepository()
     assert limits.require_key_slot(USER_A, keys.count(USER_A)) == 2
 
-    billing.client.v1.subscriptions.cancel(subscription["id"])  # e.g. from Stripe's dashboard
+    # When it is canceled in Stripe (e.g. from its dashboard); Then no plan and no key slot remain
+    billing.client.v1.subscriptions.cancel(subscription["id"])
     assert billing.answers[-1][1:] == ("customer.subscription.deleted", 200)
     assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
     from core.errors import ApiKeyLimitExceeded
@@ -428,23 +446,27 @@ def test_the_end_of_the_subscription_removes_the_plan_and_its_limits(billing):
 
 
 def test_past_due_keeps_the_plan_until_stripe_ends_the_subscription(billing):
+    # Given a renewal whose payment failed: past_due keeps the plan
     subscription = billing.subscribe(USER_A, ADVANCED)
     billing.sim.renew(subscription["id"], paid=False)
     assert billing.sim.get(subscription["id"])["status"] == "past_due"
     assert plan_name(USER_A) == "ADVANCED"
     assert call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)[1] is not None
-    billing.client.v1.subscriptions.cancel(subscription["id"])  # Stripe gives up after its retries
+    # When Stripe gives up after its retries; Then the plan ends
+    billing.client.v1.subscriptions.cancel(subscription["id"])
     assert plan_name(USER_A) is None
 
 
 # ---------------------------------------------------------------- Stripe unreachable or refusing
 def test_stripe_unreachable_is_a_503_and_a_refusal_a_500_without_secrets(billing, monkeypatch):
+    # Given a subscribed user; When Stripe is unreachable (nothing listens on port 9)
     billing.subscribe(USER_A, BASIC)
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
     get_settings.cache_clear()
     status, body, _ = call("GET", "/v1/priv/account/subscription/stripe", user=USER_A)
     assert (status, body) == (503, {"message": "payment provider temporarily unavailable"})
 
+    # When Stripe refuses our key
     monkeypatch.setenv("STRIPE_API_BASE", billing.running.url)
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_wrong_key_0123456789")
     get_settings.cache_clear()

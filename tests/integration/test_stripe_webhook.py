@@ -116,18 +116,21 @@ def test_a_signature_just_inside_the_tolerance_is_accepted(billing, signed_event
 
 # ---------------------------------------------------------------- each event once
 def test_a_duplicate_delivery_is_a_200_with_no_effect(billing):
+    # Given a processed creation, then a cancellation Stripe has not delivered yet
     subscription = billing.subscribe(USER_A, BASIC)
     created = event_of(billing, "customer.subscription.created", subscription["id"])
     with webhooks_held(billing):
         billing.client.v1.subscriptions.cancel(subscription["id"])
     records = event_items()
 
-    delivery = billing.sim.resend(created["id"])  # Stripe delivers the processed event again
+    # When Stripe delivers the processed creation again; Then it is acknowledged and changes nothing
+    delivery = billing.sim.resend(created["id"])
     assert delivery is not None
     assert delivery.status == 200
     assert plan_name(USER_A) == "BASIC"  # not processed again (else it would read: canceled)
     assert event_items() == records
 
+    # When the cancellation arrives; Then it is processed
     billing.sim.resend(event_of(billing, "customer.subscription.deleted", subscription["id"])["id"])
     assert plan_name(USER_A) is None
 
@@ -135,14 +138,16 @@ def test_a_duplicate_delivery_is_a_200_with_no_effect(billing):
 def test_a_failed_delivery_is_processed_again_when_stripe_retries(billing, monkeypatch):
     from core.config import get_settings
 
+    # Given deliveries that failed because the webhook could not read Stripe back
     session = billing.checkout(USER_A, BASIC)
-    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")  # the webhook cannot read Stripe back
+    monkeypatch.setenv("STRIPE_API_BASE", "http://127.0.0.1:9")
     get_settings.cache_clear()
     billing.sim.complete_checkout(session["sessionId"])
     assert billing.statuses() == [503, 503, 503]
     assert event_items() == []
     assert plan_name(USER_A) is None
 
+    # When Stripe is reachable again and retries them; Then each is processed
     monkeypatch.setenv("STRIPE_API_BASE", billing.running.url)
     get_settings.cache_clear()
     for event_id, _, _ in list(billing.answers):
@@ -170,6 +175,7 @@ def test_an_event_about_a_subscription_stripe_does_not_know_fails_and_is_not_rec
 
 # ---------------------------------------------------------------- out of order
 def test_updated_delivered_before_created_ends_in_stripes_current_state(billing):
+    # Given a subscription created on BASIC and changed to PROFESSIONAL, none of it delivered yet
     with webhooks_held(billing):
         subscription = billing.subscribe(USER_A, BASIC)
         item = subscription["items"]["data"][0]["id"]
@@ -180,20 +186,22 @@ def test_updated_delivered_before_created_ends_in_stripes_current_state(billing)
     updated = event_of(billing, "customer.subscription.updated", subscription["id"])
     assert updated["data"]["object"]["items"]["data"][0]["price"]["lookup_key"] == PROFESSIONAL
 
-    # Stripe delivers the update first, then the rest, the creation last.
+    # When Stripe delivers the update first, then the rest, the creation last
     for event in [updated, *[e for e in events if e is not updated][::-1]]:
         assert billing.sim.resend(event["id"]).status == 200
     assert billing.answers[-1][1] == "checkout.session.completed"
-    # The creation's payload says BASIC; Stripe says PROFESSIONAL now, and that is what counts.
+    # Then the plan is what Stripe says now (PROFESSIONAL), not the creation's payload (BASIC)
     assert plan_name(USER_A) == "PROFESSIONAL"
 
 
 def test_the_late_deletion_of_an_old_subscription_does_not_end_the_new_one(billing):
+    # Given an old subscription canceled (its deletion not delivered yet), and a new one
     old = billing.subscribe(USER_A, BASIC)
     with webhooks_held(billing):
         billing.client.v1.subscriptions.cancel(old["id"])
     billing.subscribe(USER_A, ADVANCED)
     assert plan_name(USER_A) == "ADVANCED"
+    # When the old deletion arrives late; Then the new plan holds
     billing.sim.resend(event_of(billing, "customer.subscription.deleted", old["id"])["id"])
     assert billing.answers[-1][2] == 200
     assert plan_name(USER_A) == "ADVANCED"

@@ -14,10 +14,15 @@ from core.errors import (
     StripeSubscriptionAlreadyExists,
     StripeSubscriptionMissing,
 )
+from core.models.billing import (
+    BillingEvent,
+    BillingInvoice,
+    BillingPrice,
+    BillingSubscription,
+    CheckoutSession,
+)
 from core.models.catalog import Plan
 from core.models.subscription import UserSubscription
-from core.ports import BillingEvent, BillingInvoice, BillingPrice, BillingSubscription, CheckoutSession
-from core.services import billing as billing_module
 from core.services.billing import (
     BillingConfigurationError,
     BillingService,
@@ -218,7 +223,7 @@ class Clock:
 
 
 @pytest.fixture
-def world(monkeypatch):
+def world():
     class World:
         stripe = FakeStripe()
         customers = FakeCustomers()
@@ -238,6 +243,13 @@ def world(monkeypatch):
                 success_url="https://app.test/ok",
                 cancel_url="https://app.test/cancel",
                 clock=self.clock,
+                on_plan_changed=self.record_plan_change,
+            )
+
+        def record_plan_change(self, user_id: str, previous: Plan | None, current: Plan | None) -> None:
+            """The plan-change listener: records (user, previous plan id, current plan id)."""
+            self.plan_changes.append(
+                (user_id, previous.id if previous else None, current.id if current else None)
             )
 
         def subscribe(self, user: str = USER, **fields: Any) -> BillingSubscription:
@@ -251,15 +263,7 @@ def world(monkeypatch):
             record = self.subscriptions.get(user)
             return record.plan_id if record and record.status in ("active", "trialing", "past_due") else None
 
-    world = World()
-
-    def record(user_id, previous, current):
-        world.plan_changes.append(
-            (user_id, previous.id if previous else None, current.id if current else None)
-        )
-
-    monkeypatch.setattr(billing_module, "on_plan_changed", record)
-    return world
+    return World()
 
 
 def event(
@@ -339,7 +343,9 @@ def test_checkout_after_the_subscription_ended_is_allowed(world, status):
 
 
 def test_checkout_creates_one_customer_and_a_session_carrying_the_user(world):
+    # Given a user without a Stripe customer; When they check out
     result = world.service().start_checkout(USER, "a@b.c", BASIC)
+    # Then a customer is created and remembered, and the session carries the user and the plan
     assert (result.url, result.session_id) == ("https://checkout.stripe.test/cs_1", "cs_1")
     assert (result.success_url, result.cancel_url) == ("https://app.test/ok", "https://app.test/cancel")
     (customer_call,) = world.stripe.calls_of("create_customer")
@@ -351,7 +357,7 @@ def test_checkout_creates_one_customer_and_a_session_carrying_the_user(world):
     assert (session["user_id"], session["plan_id"], session["price_id"]) == (USER, BASIC, "price_336e")
     assert session["idempotency_key"].startswith("checkout-")
 
-    # A second checkout (the first was abandoned) reuses the customer: one customer per user.
+    # When a second checkout follows (the first was abandoned); Then it reuses the customer
     world.service().start_checkout(USER, "a@b.c", ADVANCED)
     assert len(world.stripe.calls_of("create_customer")) == 1
     assert world.customers.customer_of(USER) == customer
@@ -359,18 +365,21 @@ def test_checkout_creates_one_customer_and_a_session_carrying_the_user(world):
 
 def test_a_repeated_checkout_request_carries_the_same_key_within_the_hour(world):
     service = world.service()
+    # When the same checkout is asked again a minute later, another plan is asked, and an hour passes
     service.start_checkout(USER, "a@b.c", BASIC)
     world.clock.now += 60
     service.start_checkout(USER, "a@b.c", BASIC)
     service.start_checkout(USER, "a@b.c", ADVANCED)
     world.clock.now += 3600
     service.start_checkout(USER, "a@b.c", BASIC)
+    # Then only the repetition within the hour shares its key
     keys = [call["idempotency_key"] for call in world.stripe.calls_of("create_checkout_session")]
     assert keys[0] == keys[1]
     assert len(set(keys)) == 3
 
 
 def test_checkout_while_stripe_is_unreachable_fails_without_remembering_anything(world):
+    # Given Stripe is unreachable
     world.stripe.unreachable = True
     with pytest.raises(ConnectionError):
         world.service().start_checkout(USER, "a@b.c", BASIC)
@@ -395,21 +404,26 @@ def test_a_change_to_an_unknown_or_private_plan_is_refused_before_anything_else(
 
 
 def test_cancel_at_period_end_sets_the_flag_once(world):
+    # Given a live subscription
     world.subscribe()
     service = world.service()
+    # When its cancellation at period end is asked for
     updated = service.change_subscription(USER, SubscriptionChange(cancel_at_period_end=True), "req-1")
     assert updated.cancel_at_period_end is True
     (call,) = world.stripe.calls_of("update_subscription")
     assert (call["cancel_at_period_end"], call["swap"]) == (True, None)
-    # Already set: nothing to send.
+    # When it is asked for again; Then nothing is sent: it is set already
     service.change_subscription(USER, SubscriptionChange(cancel_at_period_end=True), "req-2")
     assert len(world.stripe.calls_of("update_subscription")) == 1
 
 
 def test_a_plan_change_swaps_the_item_price_and_applies_the_plan_at_once(world):
+    # Given a user on BASIC, recorded
     world.subscribe(plan_id=BASIC)
     world.service().sync_subscription("sub_1")
+    # When they change to PROFESSIONAL
     updated = world.service().change_subscription(USER, SubscriptionChange(plan_id=PROFESSIONAL), "req-1")
+    # Then the item's price is swapped, the plan follows at once and the listener hears of both changes
     (call,) = world.stripe.calls_of("update_subscription")
     assert call["swap"] == ("si_sub_1", "price_d6e3", PROFESSIONAL)
     assert call["cancel_at_period_end"] is None
@@ -471,23 +485,27 @@ def test_each_handled_event_writes_the_plan_from_the_subscription_fetched_again(
 
 
 def test_a_duplicate_delivery_has_no_effect(world):
+    # Given an event processed once, after which Stripe's subscription changed
     world.subscribe()
     service = world.service()
     service.handle_event(event("customer.subscription.created"))
     world.stripe.subscriptions["sub_1"] = replace(world.stripe.subscriptions["sub_1"], status="canceled")
     world.stripe.calls.clear()
+    # When the same event is delivered again; Then nothing is read or written
     assert service.handle_event(event("customer.subscription.created")) is EventOutcome.DUPLICATE
     assert world.stripe.calls == []
     assert world.plan_of() == BASIC
 
 
 def test_an_event_whose_processing_failed_is_processed_again_on_retry(world):
+    # Given an event whose processing failed (Stripe unreachable): it is not recorded
     world.subscribe()
     service = world.service()
     world.stripe.unreachable = True
     with pytest.raises(ConnectionError):
         service.handle_event(event("invoice.paid"))
     assert world.events.processed == {}
+    # When Stripe retries it; Then it is processed
     world.stripe.unreachable = False
     assert service.handle_event(event("invoice.paid")) is EventOutcome.PROCESSED
     assert world.plan_of() == BASIC
@@ -511,42 +529,52 @@ def test_a_late_created_event_of_a_deleted_subscription_grants_nothing(world):
     assert world.plan_changes == []
 
 
-def test_a_deletion_removes_the_plan_and_calls_the_hook(world):
+def test_a_deletion_removes_the_plan_and_tells_the_listener(world):
+    # Given a user on ADVANCED through Stripe
     world.subscribe(plan_id=ADVANCED)
     service = world.service()
     service.handle_event(event("customer.subscription.created", event_id="evt_1"))
+    # When Stripe ends the subscription
     world.stripe.subscriptions["sub_1"] = replace(world.stripe.subscriptions["sub_1"], status="canceled")
     world.clock.now += 1
     service.handle_event(event("customer.subscription.deleted", event_id="evt_2"))
+    # Then the plan is gone, and the listener heard of it being granted, then lost
     assert world.plan_of() is None
     assert world.plan_changes == [(USER, None, ADVANCED), (USER, ADVANCED, None)]
 
 
 def test_the_late_end_of_an_old_subscription_does_not_end_the_new_one(world):
+    # Given a user on a new subscription, their old one canceled
     world.subscribe(sub_id="sub_old", plan_id=BASIC, status="canceled")
     world.subscribe(sub_id="sub_new", plan_id=ADVANCED)
     service = world.service()
     service.handle_event(event("customer.subscription.created", "sub_new", "evt_new"))
+    # When the old one's deletion arrives late
     world.clock.now += 1
     service.handle_event(event("customer.subscription.deleted", "sub_old", "evt_old"))
+    # Then the new plan holds
     assert world.plan_of() == ADVANCED
 
 
 def test_an_older_fetch_never_overwrites_a_newer_one(world):
+    # Given the plan recorded from a fetch at T0 + 10 s
     world.subscribe(plan_id=ADVANCED)
     service = world.service()
     world.clock.now += 10
     service.sync_subscription("sub_1")
+    # When a state fetched at T0 is applied; Then it is refused
     stale = replace(world.stripe.subscriptions["sub_1"], plan_id=BASIC)
     assert service.apply_subscription(USER, stale, fetched_at_ms=int(T0 * 1000)) is False
     assert world.plan_of() == ADVANCED
 
 
 def test_past_due_keeps_the_plan_and_unpaid_ends_it(world):
+    # Given a renewal payment failed: past_due
     world.subscribe(plan_id=ADVANCED, status="past_due")
     service = world.service()
     service.handle_event(event("invoice.payment_failed", event_id="evt_1"))
     assert world.plan_of() == ADVANCED
+    # When Stripe's retries run out: unpaid
     world.stripe.subscriptions["sub_1"] = replace(world.stripe.subscriptions["sub_1"], status="unpaid")
     world.clock.now += 1
     service.handle_event(event("customer.subscription.updated", event_id="evt_2"))

@@ -31,15 +31,15 @@ from core.errors import (
     StripeSubscriptionAlreadyExists,
     StripeSubscriptionMissing,
 )
+from core.models.billing import BillingEvent, BillingInvoice, BillingPrice, BillingSubscription
 from core.models.catalog import Plan
 from core.models.subscription import PaymentType, UserSubscription
 from core.observability import logger
-from core.ports import BillingEvent, BillingGateway, BillingInvoice, BillingPrice, BillingSubscription
+from core.ports import BillingGateway
 from core.repositories.catalog import CatalogRepository
 from core.repositories.stripe_customers import StripeCustomerRepository
 from core.repositories.stripe_events import StripeEventRepository
 from core.repositories.subscription import SubscriptionRepository
-from core.services.plan_limits import on_plan_changed
 from core.services.subscription import ACTIVE_STATUSES, current_plan
 from core.timeutil import to_iso
 
@@ -57,6 +57,15 @@ HANDLED_EVENTS = frozenset(
         "invoice.payment_failed",
     }
 )
+
+
+# Called once whenever the plan that binds a user changes: (user id, previous plan, current plan), None = no
+# plan. The wiring hands in ``core.services.plan_limits.on_plan_changed``; tests hand in a recorder.
+PlanChangeListener = Callable[[str, Plan | None, Plan | None], None]
+
+
+def _no_listener(user_id: str, previous: Plan | None, current: Plan | None) -> None:
+    return None
 
 
 class BillingConfigurationError(RuntimeError):
@@ -114,6 +123,7 @@ class BillingService:
         success_url: str = "",
         cancel_url: str = "",
         clock: Callable[[], float] = time.time,
+        on_plan_changed: PlanChangeListener = _no_listener,
     ) -> None:
         self._gateway = gateway
         self._customers = customers
@@ -123,6 +133,7 @@ class BillingService:
         self._success_url = success_url
         self._cancel_url = cancel_url
         self._clock = clock
+        self._on_plan_changed = on_plan_changed
 
     # ------------------------------------------------------------ reads
     def current_subscription(self, user_id: str) -> BillingSubscription | None:
@@ -197,6 +208,10 @@ class BillingService:
         return updated
 
     # ------------------------------------------------------------ webhooks
+    def verify_event(self, payload: str, signature: str | None) -> BillingEvent:
+        """The event of a webhook delivery; ``WebhookSignatureError`` unless its signature verifies."""
+        return self._gateway.verify_event(payload, signature)
+
     def handle_event(self, event: BillingEvent) -> EventOutcome:
         """One verified webhook event. Processing is idempotent (it reads Stripe's current state); the
         event is recorded only once that succeeded, so Stripe's retry of a failed delivery runs again."""
@@ -227,7 +242,7 @@ class BillingService:
         self, user_id: str, subscription: BillingSubscription, fetched_at_ms: int | None = None
     ) -> bool:
         """Records what ``subscription`` grants; False when the record already holds a newer state or
-        belongs to another subscription. Calls ``on_plan_changed`` when the binding plan changed."""
+        belongs to another subscription. Tells the plan-change listener when the binding plan changed."""
         fetched_at_ms = fetched_at_ms if fetched_at_ms is not None else int(self._clock() * 1000)
         now = self._iso(self._clock())
         period_end = iso_of(subscription.current_period_end) or now
@@ -252,7 +267,7 @@ class BillingService:
             )
         previous = before.plan if before else None
         if written and (previous.id if previous else None) != (plan.id if plan else None):
-            on_plan_changed(user_id, previous, plan)
+            self._on_plan_changed(user_id, previous, plan)
         return written
 
     # ------------------------------------------------------------ helpers

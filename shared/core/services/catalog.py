@@ -17,3 +17,19 @@ def risk_profiles(catalog: CatalogRepository) -> list[RiskProfile]:
 
 def strategies(catalog: CatalogRepository) -> list[Strategy]:
     return sorted(catalog.list_strategies(), key=lambda strategy: (strategy.created_at, strategy.name))
+
+
+class CatalogService:
+    """The reference data anyone may read: plans for sale, risk profiles, strategies."""
+
+    def __init__(self, catalog: CatalogRepository) -> None:
+        self._catalog = catalog
+
+    def public_plans(self) -> list[Plan]:
+        return public_plans(self._catalog)
+
+    def risk_profiles(self) -> list[RiskProfile]:
+        return risk_profiles(self._catalog)
+
+    def strategies(self) -> list[Strategy]:
+        return strategies(self._catalog)

@@ -32,6 +32,17 @@ def current_plan(
     return CurrentPlan(subscription=subscription, plan=plan)
 
 
+class SubscriptionService:
+    """The plan record that binds a user: what Stripe's webhooks wrote, or a plan assigned directly."""
+
+    def __init__(self, subscriptions: SubscriptionRepository, catalog: CatalogRepository) -> None:
+        self._subscriptions = subscriptions
+        self._catalog = catalog
+
+    def current_plan(self, user_id: str) -> CurrentPlan | None:
+        return current_plan(self._subscriptions, self._catalog, user_id)
+
+
 def find_plan(catalog: CatalogRepository, id_or_name: str) -> Plan | None:
     """A plan by id, or by name preferring a public plan (names are not unique across public and private)."""
     plan = catalog.get_plan(id_or_name)

@@ -55,7 +55,7 @@ def test_api_version_is_the_one_stripe_python_pins() -> None:
     assert API_VERSION == _ApiVersion.CURRENT
 
 
-def test_customer_create_retrieve_update_and_list_by_email(stripe_client: stripe.StripeClient) -> None:
+def test_customer_create_retrieve_and_list_by_email(stripe_client: stripe.StripeClient) -> None:
     created = stripe_client.v1.customers.create(
         params={"email": "ada@example.com", "name": "Ada", "metadata": {"user_id": "u-42"}}
     )
@@ -65,17 +65,9 @@ def test_customer_create_retrieve_update_and_list_by_email(stripe_client: stripe
     fetched = stripe_client.v1.customers.retrieve(created.id)
     assert (fetched.email, fetched.name, fetched.metadata["user_id"]) == ("ada@example.com", "Ada", "u-42")
 
-    updated = stripe_client.v1.customers.update(
-        created.id, params={"name": "Ada L.", "metadata": {"user_id": ""}}
-    )
-    assert updated.name == "Ada L."
-    assert "user_id" not in updated.metadata.to_dict()
-
     stripe_client.v1.customers.create(params={"email": "other@example.com"})
     listed = stripe_client.v1.customers.list(params={"email": "ada@example.com"})
     assert [customer.id for customer in listed.data] == [created.id]
-    found = stripe_client.v1.customers.search(params={"query": "email:'ada@example.com'"})
-    assert [customer.id for customer in found.data] == [created.id]
 
 
 def test_seeded_price_is_listed_by_lookup_key(
@@ -162,7 +154,8 @@ def test_completed_checkout_creates_an_active_subscription_and_a_paid_invoice(
     by_subscription = stripe_client.v1.invoices.list(params={"subscription": subscription.id})
     assert [inv.id for inv in by_subscription.data] == [invoice.id]
 
-    session = stripe_client.v1.checkout.sessions.list(params={"customer": customer.id}).data[0]
+    completed = next(event for event in sim.events if event["type"] == "checkout.session.completed")
+    session = stripe_client.v1.checkout.sessions.retrieve(completed["data"]["object"]["id"])
     assert (session.status, session.payment_status, session.subscription) == (
         "complete",
         "paid",
@@ -195,8 +188,7 @@ def test_checkout_events_are_delivered_in_order_with_valid_signatures(
     assert [d.status for d in sim.deliveries] == [200, 200, 200]
     # The same events are retrievable through the Events API.
     assert stripe_client.v1.events.retrieve(completed.id).type == "checkout.session.completed"
-    listed = stripe_client.v1.events.list(params={"type": "invoice.paid"})
-    assert [event.id for event in listed.data] == [paid.id]
+    assert stripe_client.v1.events.retrieve(paid.id).type == "invoice.paid"
 
 
 def test_tampered_webhook_body_fails_verification(
@@ -237,10 +229,12 @@ def test_idempotency_key_replay_returns_the_first_response(stripe_client: stripe
 def test_cancel_at_period_end_sets_cancel_at_and_emits_updated(
     stripe_client: stripe.StripeClient, sim: StripeSimulator, webhook_receiver: WebhookReceiver
 ) -> None:
+    # Given an active subscription
     price_id = sim.seed_plan("Pro", 20)
     _, subscription = _subscribe(stripe_client, sim, price_id)
     period_end = subscription["items"].data[0].current_period_end
 
+    # When it is set to cancel at period end; Then cancel_at is the period end and an update is emitted
     updated = stripe_client.v1.subscriptions.update(subscription.id, params={"cancel_at_period_end": True})
     assert (updated.cancel_at_period_end, updated.cancel_at, updated.status) == (True, period_end, "active")
     assert updated.cancellation_details is not None
@@ -254,6 +248,7 @@ def test_cancel_at_period_end_sets_cancel_at_and_emits_updated(
     assert event.request is not None
     assert event.request.id is not None
 
+    # When that is undone; Then nothing is scheduled any more
     resumed = stripe_client.v1.subscriptions.update(subscription.id, params={"cancel_at_period_end": False})
     assert (resumed.cancel_at_period_end, resumed.cancel_at, resumed.canceled_at) == (False, None, None)
 
@@ -264,28 +259,35 @@ def test_cancel_at_period_end_sets_cancel_at_and_emits_updated(
     assert webhook_receiver.types[-1] == "customer.subscription.deleted"
 
 
-def test_price_swap_replaces_the_item_price(
+def test_price_swap_replaces_the_item_price_and_prorates_on_the_next_invoice(
     stripe_client: stripe.StripeClient, sim: StripeSimulator, webhook_receiver: WebhookReceiver
 ) -> None:
+    # Given a subscription to Basic ($10)
     basic = sim.seed_plan("Basic", 10, lookup_key="basic_monthly")
     pro = sim.seed_plan("Pro", 20, lookup_key="pro_monthly")
     _, subscription = _subscribe(stripe_client, sim, basic)
     item = subscription["items"].data[0]
 
+    # When its item moves to Pro ($20), prorated
     swapped = stripe_client.v1.subscriptions.update(
         subscription.id,
-        params={"items": [{"id": item.id, "price": pro}], "proration_behavior": "always_invoice"},
+        params={"items": [{"id": item.id, "price": pro}], "proration_behavior": "create_prorations"},
     )
+
+    # Then the same item carries the new price, and only the update is emitted
     new_item = swapped["items"].data[0]
     assert (new_item.id, new_item.price.id, new_item.plan.amount) == (item.id, pro, 2000)
-    assert webhook_receiver.types[-2:] == ["customer.subscription.updated", "invoice.paid"]
-    updated = webhook_receiver.events[-2]
+    assert webhook_receiver.types[-1] == "customer.subscription.updated"
+    updated = webhook_receiver.events[-1]
     assert updated.data.previous_attributes is not None
     assert updated.data.previous_attributes["items"]["data"][0]["price"]["id"] == basic
-    proration = webhook_receiver.events[-1].data.object
-    assert proration["billing_reason"] == "subscription_update"
-    assert 0 < proration["amount_paid"] <= 1000
     assert stripe_client.v1.subscriptions.list(params={"price": pro}).data[0].id == subscription.id
+    # And the renewal invoice bills the new price plus the difference for the rest of the first period
+    sim.renew(subscription.id)
+    renewal = stripe_client.v1.invoices.retrieve(str(sim.get(subscription.id)["latest_invoice"]))
+    assert renewal.billing_reason == "subscription_cycle"
+    assert [line.amount for line in renewal.lines.data][-1] == 2000
+    assert 2000 < (renewal.amount_paid or 0) <= 3000
 
 
 def test_cancel_emits_subscription_deleted(
@@ -311,15 +313,18 @@ def test_cancel_emits_subscription_deleted(
 def test_renewal_success_failure_and_recovery(
     stripe_client: stripe.StripeClient, sim: StripeSimulator, webhook_receiver: WebhookReceiver
 ) -> None:
+    # Given an active subscription
     price_id = sim.seed_plan("Pro", 20)
     customer, subscription = _subscribe(stripe_client, sim, price_id)
     first_end = subscription["items"].data[0].current_period_end
 
+    # When it renews and is paid; Then the next period starts where the first ended
     sim.renew(subscription.id)
     renewed = stripe_client.v1.subscriptions.retrieve(subscription.id)
     assert renewed["items"].data[0].current_period_start == first_end
     assert webhook_receiver.types[-2:] == ["invoice.paid", "customer.subscription.updated"]
 
+    # When the next renewal's payment fails; Then it is past_due with an open invoice
     sim.fail_next_payment(subscription.id)
     sim.renew(subscription.id)
     past_due = stripe_client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["latest_invoice"]})
@@ -328,11 +333,11 @@ def test_renewal_success_failure_and_recovery(
     assert isinstance(past_due.latest_invoice, stripe.Invoice)
     assert (past_due.latest_invoice.status, past_due.latest_invoice.amount_paid) == ("open", 0)
 
-    paid = stripe_client.v1.invoices.pay(past_due.latest_invoice.id)
-    assert paid.status == "paid"
+    # When the following renewal is paid; Then it is active again, its invoices numbered in sequence
+    sim.renew(subscription.id)
     assert stripe_client.v1.subscriptions.retrieve(subscription.id).status == "active"
     numbers = [inv.number for inv in stripe_client.v1.invoices.list(params={"customer": customer.id}).data]
-    assert numbers == [f"{customer.invoice_prefix}-000{n}" for n in (3, 2, 1)]
+    assert numbers == [f"{customer.invoice_prefix}-000{n}" for n in (4, 3, 2, 1)]
 
 
 def test_resend_delivers_the_same_event_again(
@@ -340,7 +345,7 @@ def test_resend_delivers_the_same_event_again(
 ) -> None:
     price_id = sim.seed_plan("Pro", 20)
     _subscribe(stripe_client, sim, price_id)
-    paid_event = sim.events_of_type("invoice.paid")[0]
+    paid_event = next(event for event in sim.events if event["type"] == "invoice.paid")
 
     delivery = sim.resend(paid_event["id"])
     assert delivery is not None
@@ -441,39 +446,68 @@ def test_legacy_global_configuration(
     assert stripe.Customer.retrieve(customer.id).email == "legacy@example.com"
 
 
-def test_trial_from_checkout_starts_trialing_and_bills_at_trial_end(
-    stripe_client: stripe.StripeClient, sim: StripeSimulator, webhook_receiver: WebhookReceiver
+@pytest.mark.parametrize(
+    ("create", "param"),
+    [
+        pytest.param(
+            lambda client, price: client.v1.checkout.sessions.create(
+                params={
+                    "mode": "subscription",
+                    "line_items": [{"price": price, "quantity": 1}],
+                    "subscription_data": {"trial_period_days": 7},
+                }
+            ),
+            "subscription_data[trial_period_days]",
+            id="trials",
+        ),
+        pytest.param(
+            lambda client, price: client.v1.checkout.sessions.create(
+                params={"mode": "payment", "line_items": [{"price": price, "quantity": 1}]}
+            ),
+            "mode",
+            id="payment-mode",
+        ),
+        pytest.param(
+            lambda client, price: client.v1.checkout.sessions.create(
+                params={
+                    "mode": "subscription",
+                    "line_items": [
+                        {
+                            "price_data": {"currency": "usd", "unit_amount": 100, "product": "prod_x"},
+                            "quantity": 1,
+                        }
+                    ],
+                }
+            ),
+            "line_items[0][price_data]",
+            id="inline-prices",
+        ),
+    ],
+)
+def test_what_the_simulator_does_not_implement_is_refused_not_ignored(
+    stripe_client: stripe.StripeClient, sim: StripeSimulator, create: Any, param: str
 ) -> None:
     price_id = sim.seed_plan("Pro", 20)
-    session = stripe_client.v1.checkout.sessions.create(
-        params={
-            "mode": "subscription",
-            "line_items": [{"price": price_id, "quantity": 1}],
-            "subscription_data": {"trial_period_days": 7},
-        }
-    )
-    subscription = stripe_client.v1.subscriptions.retrieve(sim.complete_checkout(session.id)["id"])
-    assert subscription.status == "trialing"
-    assert subscription.trial_start is not None
-    assert subscription.trial_end == subscription.trial_start + 7 * 86_400
-    assert subscription["items"].data[0].current_period_end == subscription.trial_end
-    first = webhook_receiver.events[-1].data.object
-    assert (first["amount_paid"], first["status"]) == (0, "paid")
-
-    sim.renew(subscription.id)
-    after = stripe_client.v1.subscriptions.retrieve(subscription.id, params={"expand": ["latest_invoice"]})
-    assert after.status == "active"
-    assert isinstance(after.latest_invoice, stripe.Invoice)
-    assert after.latest_invoice.amount_paid == 2000
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        create(stripe_client, price_id)
+    assert raised.value.param == param
 
 
-def test_receiver_status_is_recorded_and_background_delivery(
+def test_cancel_at_a_date_is_refused_not_ignored(
+    stripe_client: stripe.StripeClient, sim: StripeSimulator
+) -> None:
+    _, subscription = _subscribe(stripe_client, sim, sim.seed_plan("Pro", 20))
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        stripe_client.v1.subscriptions.update(subscription.id, params={"cancel_at": 4_102_444_800})
+    assert raised.value.param == "cancel_at"
+
+
+def test_the_receivers_answer_is_recorded_for_each_delivery(
     webhook_receiver: WebhookReceiver,
 ) -> None:
+    # Given a receiver that answers 500 (as a failing endpoint would)
     webhook_receiver.answer_status = 500
-    simulator = StripeSimulator(
-        webhook_secret=webhook_receiver.secret, webhook_url=webhook_receiver.url, background_delivery=True
-    )
+    simulator = StripeSimulator(webhook_secret=webhook_receiver.secret, webhook_url=webhook_receiver.url)
     with start_simulator(simulator=simulator) as running:
         client = stripe.StripeClient(
             simulator.api_key, base_addresses={"api": running.url}, max_network_retries=0
@@ -482,30 +516,31 @@ def test_receiver_status_is_recorded_and_background_delivery(
         session = client.v1.checkout.sessions.create(
             params={"mode": "subscription", "line_items": [{"price": price_id, "quantity": 1}]}
         )
+        # When the checkout is paid
         simulator.complete_checkout(session.id)
-        assert simulator.wait_for_deliveries(timeout=5)
+        # Then every event was delivered once, and each delivery records the failure
         assert [(d.event_type, d.status, d.succeeded) for d in simulator.deliveries] == [
             (event_type, 500, False) for event_type in CHECKOUT_EVENTS
         ]
     assert webhook_receiver.types == CHECKOUT_EVENTS
 
 
-def test_control_api_and_invoice_documents(stripe_client: stripe.StripeClient, sim: StripeSimulator) -> None:
+def test_hosted_invoice_page_and_pdf(stripe_client: stripe.StripeClient, sim: StripeSimulator) -> None:
     price_id = sim.seed_plan("Pro", 20)
     session = stripe_client.v1.checkout.sessions.create(
         params={"mode": "subscription", "line_items": [{"price": price_id, "quantity": 1}]}
     )
-    assert session.url is not None
-    base = urlsplit(session.url)
-    connection = http.client.HTTPConnection(base.hostname or "", base.port, timeout=5)
+    sim.complete_checkout(session.id)
+    invoice = stripe_client.v1.invoices.list(params={"status": "paid"}).data[0]
+    assert invoice.hosted_invoice_url is not None
+    assert invoice.invoice_pdf is not None
+    hosted = urlsplit(invoice.hosted_invoice_url)
+    connection = http.client.HTTPConnection(hosted.hostname or "", hosted.port, timeout=5)
     try:
-        connection.request("POST", f"/_sim/checkout/sessions/{session.id}/complete", body=b"")
-        completed = connection.getresponse()
-        body = completed.read()
-        assert completed.status == 200
-        assert b'"object": "subscription"' in body
-        invoice = stripe_client.v1.invoices.list(params={"status": "paid"}).data[0]
-        assert invoice.invoice_pdf is not None
+        connection.request("GET", hosted.path)
+        page = connection.getresponse()
+        assert (page.status, page.getheader("Content-Type")) == (200, "text/html; charset=utf-8")
+        assert (invoice.number or "").encode() in page.read()
         connection.request("GET", urlsplit(invoice.invoice_pdf).path)
         pdf = connection.getresponse()
         assert (pdf.status, pdf.getheader("Content-Type")) == (200, "application/pdf")

@@ -16,7 +16,13 @@ from typing import Any
 from adapters.billing.errors import stripe_errors
 from core.config import get_settings
 from core.errors import ServiceUnavailableError, WebhookSignatureError
-from core.ports import BillingEvent, BillingInvoice, BillingPrice, BillingSubscription, CheckoutSession
+from core.models.billing import (
+    BillingEvent,
+    BillingInvoice,
+    BillingPrice,
+    BillingSubscription,
+    CheckoutSession,
+)
 
 # The metadata key under which this service records its user on Stripe objects.
 USER_METADATA = "userId"
