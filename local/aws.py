@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import threading
@@ -130,7 +132,63 @@ def provision(template: Template, endpoint_url: str, server: Any | None = None) 
         if resource.get("Type") == "AWS::KMS::Key":
             key = aws.client("kms").create_key(Description=logical_id)["KeyMetadata"]
             template.local_values.update({logical_id: key["KeyId"], f"{logical_id}.Arn": key["Arn"]})
+    provision_messaging(template, aws.client)
     return aws
+
+
+def provision_messaging(template: Template, client: Any) -> None:
+    """Creates the template's log groups, event buses and queues (each queue's redrive policy once its
+    dead-letter queue exists). ``client(service)`` returns a boto3 client: the local moto server's, or
+    plain ``boto3.client`` inside ``mock_aws``. The rules and their delivery are ``local.messaging``'s."""
+    template.assign_local_arns()
+    logs = client("logs")
+    for name in sorted(set(template.log_groups().values())):
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=name)
+    events = client("events")
+    for name in template.event_buses().values():
+        if name != "default":
+            with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
+                events.create_event_bus(Name=name)
+    sqs = client("sqs")
+    queues = template.queues()
+    for queue in queues:
+        attributes = {
+            key: _queue_attribute(value)
+            for key, value in queue.properties.items()
+            if key in _QUEUE_ATTRIBUTES and value is not None
+        }
+        url = sqs.create_queue(QueueName=queue.name, Attributes=attributes)["QueueUrl"]
+        # Ref of a queue is its URL, as is its QueueUrl attribute.
+        template.local_values.update({queue.logical_id: url, f"{queue.logical_id}.QueueUrl": url})
+    for queue in queues:
+        if queue.properties.get("RedrivePolicy"):
+            sqs.set_queue_attributes(
+                QueueUrl=template.local_values[queue.logical_id],
+                Attributes={"RedrivePolicy": _queue_attribute(queue.properties["RedrivePolicy"])},
+            )
+
+
+# The AWS::SQS::Queue properties that are queue attributes of the same name.
+_QUEUE_ATTRIBUTES = {
+    "ContentBasedDeduplication",
+    "DeduplicationScope",
+    "DelaySeconds",
+    "FifoQueue",
+    "FifoThroughputLimit",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+    "ReceiveMessageWaitTimeSeconds",
+    "VisibilityTimeout",
+}
+
+
+def _queue_attribute(value: Any) -> str:
+    if isinstance(value, dict):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def apply_environment(environment: dict[str, str]) -> None:

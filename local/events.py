@@ -84,3 +84,64 @@ class LocalLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+# ---------------------------------------------------------------- SQS and EventBridge
+
+
+def sqs_record(message: dict[str, Any], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
+    """One record of the event Lambda's SQS poller sends, from a boto3 ``receive_message`` message."""
+    attributes = {key: str(value) for key, value in message.get("Attributes", {}).items()}
+    message_attributes = {}
+    for name, value in message.get("MessageAttributes", {}).items():
+        binary = value.get("BinaryValue")
+        message_attributes[name] = {
+            "stringValue": value.get("StringValue"),
+            "binaryValue": base64.b64encode(binary).decode("ascii") if binary is not None else None,
+            "stringListValues": value.get("StringListValues", []),
+            "binaryListValues": [
+                base64.b64encode(b).decode("ascii") for b in value.get("BinaryListValues", [])
+            ],
+            "dataType": value["DataType"],
+        }
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": attributes,
+        "messageAttributes": message_attributes,
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
+    return {"Records": [sqs_record(message, queue_arn, region) for message in messages]}
+
+
+EVENTBRIDGE_ENVELOPE = (
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+)
+
+
+def eventbridge_event(delivered: dict[str, Any], account: str) -> dict[str, Any]:
+    """The event EventBridge sends a Lambda target, from what moto delivered to a tap queue (moto's default
+    input template leaves out ``account``; its ``ingestion-time`` is not part of what AWS sends)."""
+    event = {key: delivered[key] for key in EVENTBRIDGE_ENVELOPE if key in delivered}
+    event.setdefault("version", "0")
+    event.setdefault("account", account)
+    event.setdefault("resources", [])
+    return {key: event[key] for key in EVENTBRIDGE_ENVELOPE if key in event}

@@ -13,6 +13,7 @@ from typing import Any
 
 from local.authorizer import CognitoAuthorizer
 from local.aws import LocalAws, apply_environment, provision, start_moto
+from local.messaging import LocalMessaging
 from local.seed import seed_reference_data
 from local.template import PROJECT_ROOT, Template, load_template
 from local.workers import FunctionPool
@@ -40,6 +41,7 @@ class LocalStack:
         self.aws: LocalAws | None = None
         self.pools: dict[str, FunctionPool] = {}
         self.authorizer: CognitoAuthorizer | None = None
+        self.messaging: LocalMessaging | None = None
         self.exchange: Any = None  # the Binance simulator (local.exchange_sim.RunningSimulator)
         self.stripe: Any = None  # the Stripe simulator (local.stripe_sim.RunningSimulator)
         self._password_salt = secrets.token_hex(8)
@@ -63,6 +65,9 @@ class LocalStack:
             logical_id: FunctionPool(spec, worker_environment)
             for logical_id, spec in self.template.functions().items()
         }
+        # The template's EventBridge rules and SQS event source mappings, delivering to those pools.
+        self.messaging = LocalMessaging(self.template, self.aws.client, self.pools)
+        self.messaging.start()
 
     def _start_simulators(self) -> None:
         from local.exchange_sim import start_simulator as start_exchange_simulator
@@ -129,6 +134,8 @@ class LocalStack:
         )
 
     def stop(self) -> None:
+        if self.messaging is not None:
+            self.messaging.stop()
         for pool in self.pools.values():
             pool.stop()
         if self.aws is not None:
@@ -138,6 +145,25 @@ class LocalStack:
                 simulator.stop()
         if STATE_FILE.exists():
             STATE_FILE.unlink()
+
+    # ---------------------------------------------------------------- events and queues
+    def wait_until_drained(self, *functions: str, timeout: float = 60.0) -> None:
+        """Blocks until the queues feeding the given functions (their SQS event source mappings and the
+        taps of the EventBridge rules targeting them; every function's if none is given) are empty and
+        nothing is in flight or awaiting an asynchronous retry: every message processed, or in its
+        dead-letter queue. Raises ``TimeoutError`` after ``timeout`` seconds."""
+        assert self.messaging is not None, "the stack is not started"
+        self.messaging.wait_until_idle(functions or None, timeout=timeout)
+
+    def log_events(self, log_group: str) -> list[dict[str, Any]]:
+        """What a log group of the template (logical id, or name) received, oldest first, parsed."""
+        assert self.messaging is not None, "the stack is not started"
+        return self.messaging.log_events(log_group)
+
+    def trade_events(self) -> list[dict[str, Any]]:
+        """The trade-event audit trail: every event of source trading-api.trades that reached the bus, as
+        the audit rule wrote it to ``TradeEventLogGroup`` (``detail-type``, ``detail``, ``id``, ``time``...)."""
+        return self.log_events("TradeEventLogGroup")
 
     # ---------------------------------------------------------------- dev routes
     def issue_token(self, email: Any, plan: Any = None) -> dict[str, str]:

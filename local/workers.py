@@ -106,6 +106,11 @@ class FunctionPool:
         self._count = 0
         self._available = threading.Condition()
 
+    @property
+    def max_workers(self) -> int:
+        """At most this many invocations run at once (the function's local concurrency limit)."""
+        return self._max_workers
+
     def _acquire(self) -> FunctionWorker:
         with self._available:
             while not self._idle and self._count >= self._max_workers:
