@@ -6,6 +6,7 @@ The real ccxt talks to it unchanged once its URLs are pointed at the server
     running = start_simulator()
     keys = running.simulator.create_account({"USDT": 10000})
     running.simulator.set_price("BTC/USDT", 19250)
+    running.simulator.used_weight("127.0.0.1")  # request weight of that IP in the last minute
     running.stop()
 """
 

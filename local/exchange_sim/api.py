@@ -24,6 +24,7 @@ from typing import Any, Literal, TypeVar, cast
 from urllib.parse import parse_qsl
 
 from local.exchange_sim import errors, views
+from local.exchange_sim.candles import INTERVAL_MS
 from local.exchange_sim.engine import (
     FUTURES_CONDITIONAL_TYPES,
     SPOT_ORDER_TYPES,
@@ -316,17 +317,9 @@ class BinanceApi:
 
     # -- general & spot market data ----------------------------------------------------------------
 
-    @route("GET", "/api/v3/ping", "/fapi/v1/ping", "/dapi/v1/ping")
-    def ping(self, context: Context) -> Any:
-        return {}
-
-    @route("GET", "/api/v3/time", "/fapi/v1/time", "/dapi/v1/time")
+    @route("GET", "/api/v3/time", "/fapi/v1/time")
     def server_time(self, context: Context) -> Any:
         return {"serverTime": self._now()}
-
-    @route("GET", "/sapi/v1/system/status")
-    def system_status(self, context: Context) -> Any:
-        return {"status": 0, "msg": "normal"}
 
     @route("GET", "/api/v3/exchangeInfo")
     def spot_exchange_info(self, context: Context) -> Any:
@@ -349,35 +342,33 @@ class BinanceApi:
     def futures_ticker(self, context: Context) -> Any:
         return self._market_data("futures", context, lambda spec: views.ticker_24hr(self.engine, spec))
 
-    @route("GET", "/api/v3/ticker/price")
-    def spot_price(self, context: Context) -> Any:
-        return self._market_data("spot", context, lambda spec: views.price_ticker(self.engine, spec))
-
-    @route("GET", "/fapi/v1/ticker/price", "/fapi/v2/ticker/price")
-    def futures_price(self, context: Context) -> Any:
-        return self._market_data("futures", context, lambda spec: views.price_ticker(self.engine, spec))
-
-    @route("GET", "/api/v3/ticker/bookTicker")
-    def spot_book_ticker(self, context: Context) -> Any:
-        return self._market_data("spot", context, lambda spec: views.book_ticker(self.engine, spec))
-
-    @route("GET", "/fapi/v1/ticker/bookTicker")
-    def futures_book_ticker(self, context: Context) -> Any:
-        return self._market_data("futures", context, lambda spec: views.book_ticker(self.engine, spec))
-
     @route("GET", "/fapi/v1/premiumIndex")
     def premium_index(self, context: Context) -> Any:
         return self._market_data("futures", context, lambda spec: views.premium_index(self.engine, spec))
 
-    @route("GET", "/api/v3/depth")
-    def spot_depth(self, context: Context) -> Any:
-        spec = self._required_spec("spot", context.params)
-        return views.depth(self.engine, spec, context.params.integer("limit") or 100)
+    @route("GET", "/api/v3/klines")
+    def spot_klines(self, context: Context) -> Any:
+        return self._klines("spot", context, max_limit=1000)
 
-    @route("GET", "/fapi/v1/depth")
-    def futures_depth(self, context: Context) -> Any:
-        spec = self._required_spec("futures", context.params)
-        return views.depth(self.engine, spec, context.params.integer("limit") or 500)
+    @route("GET", "/fapi/v1/klines")
+    def futures_klines(self, context: Context) -> Any:
+        return self._klines("futures", context, max_limit=1500)
+
+    def _klines(self, kind: MarketKind, context: Context, max_limit: int) -> Any:
+        params = context.params
+        spec = self._required_spec(kind, params)
+        interval = INTERVAL_MS.get(params.required("interval"))
+        if interval is None:
+            raise errors.invalid_interval()
+        start, end = params.integer("startTime"), params.integer("endTime")
+        if start is not None and end is not None and start > end:
+            raise errors.start_after_end()
+        limit = params.integer("limit") or 500
+        if limit < 1:
+            raise errors.invalid_param_value("limit")
+        history = self.engine.history[spec.pair]
+        candles = history.candles(interval, self._now(), start, end, min(limit, max_limit))
+        return [views.kline(spec, candle) for candle in candles]
 
     @route("GET", "/sapi/v1/margin/allPairs", "/sapi/v1/margin/isolated/allPairs", signed=True)
     def margin_pairs(self, context: Context) -> Any:
@@ -489,38 +480,17 @@ class BinanceApi:
 
     # -- futures account ---------------------------------------------------------------------------
 
-    @route("GET", "/fapi/v2/account", signed=True, permission="futures_read")
-    def futures_account_v2(self, context: Context) -> Any:
-        return views.futures_account(self.engine, context.user, version=2)
-
     @route("GET", "/fapi/v3/account", signed=True, permission="futures_read")
-    def futures_account_v3(self, context: Context) -> Any:
-        return views.futures_account(self.engine, context.user, version=3)
-
-    @route("GET", "/fapi/v2/balance", "/fapi/v3/balance", signed=True, permission="futures_read")
-    def futures_balance(self, context: Context) -> Any:
-        return views.futures_balances(self.engine, context.user)
+    def futures_account(self, context: Context) -> Any:
+        return views.futures_account(self.engine, context.user)
 
     @route("GET", "/fapi/v2/positionRisk", signed=True, permission="futures_read")
-    def position_risk_v2(self, context: Context) -> Any:
-        return self._position_risk(context, version=2)
-
-    @route("GET", "/fapi/v3/positionRisk", signed=True, permission="futures_read")
-    def position_risk_v3(self, context: Context) -> Any:
-        return self._position_risk(context, version=3)
-
-    def _position_risk(self, context: Context, version: int) -> Any:
+    def position_risk(self, context: Context) -> Any:
         spec = self._spec("futures", context.params, required=False)
         specs = [spec] if spec else self.engine.markets.of_kind("futures")
         account = context.user
-        result = []
-        for market in specs:
-            metrics = self.engine.position_metrics(account, market)
-            # v3 lists only symbols with a position or open orders; v2 lists every symbol.
-            if version >= 3 and not metrics.amount and not account.open_orders("futures", market.symbol_id):
-                continue
-            result.append(views.position_risk(self.engine, metrics, version))
-        return result
+        # v2 lists every symbol, with or without a position (the project reads v2: ccxt's useV2).
+        return [views.position_risk(self.engine, self.engine.position_metrics(account, m)) for m in specs]
 
     @route("GET", "/fapi/v1/leverageBracket", signed=True, permission="futures_read")
     def leverage_bracket(self, context: Context) -> Any:
@@ -528,31 +498,6 @@ class BinanceApi:
         specs = [spec] if spec else self.engine.markets.of_kind("futures")
         # Always a list (Binance sends a bare object when a symbol is given; ccxt never sends one).
         return [views.leverage_bracket(s) for s in specs]
-
-    @route("GET", "/fapi/v1/symbolConfig", signed=True, permission="futures_read")
-    def symbol_config(self, context: Context) -> Any:
-        spec = self._spec("futures", context.params, required=False)
-        specs = [spec] if spec else self.engine.markets.of_kind("futures")
-        return [views.symbol_config(self.engine, context.user, s) for s in specs]
-
-    @route("GET", "/fapi/v1/commissionRate", signed=True, permission="futures_read")
-    def commission_rate(self, context: Context) -> Any:
-        spec = self._required_spec("futures", context.params)
-        return {
-            "symbol": spec.symbol_id,
-            "makerCommissionRate": f"{spec.maker_fee:f}",
-            "takerCommissionRate": f"{spec.taker_fee:f}",
-        }
-
-    @route("GET", "/fapi/v1/positionSide/dual", signed=True, permission="futures_read")
-    def position_mode(self, context: Context) -> Any:
-        return {"dualSidePosition": False}
-
-    @route("POST", "/fapi/v1/positionSide/dual", signed=True, permission="futures_trade")
-    def set_position_mode(self, context: Context) -> Any:
-        if context.params.flag("dualSidePosition"):
-            raise errors.not_supported("hedge mode")
-        raise errors.no_need_to_change_position_side()
 
     @route("POST", "/fapi/v1/leverage", signed=True, permission="futures_trade")
     def set_leverage(self, context: Context) -> Any:
@@ -616,15 +561,6 @@ class BinanceApi:
         return self._render_futures_order(
             self.engine.find_order(context.user, "futures", spec, order_id, client_id)
         )
-
-    @route("GET", "/fapi/v1/openOrder", signed=True, permission="futures_read")
-    def futures_query_open_order(self, context: Context) -> Any:
-        spec = self._required_spec("futures", context.params)
-        order_id, client_id = self._order_ref(context.params)
-        order = self.engine.find_order(context.user, "futures", spec, order_id, client_id)
-        if not order.is_open:
-            raise errors.order_does_not_exist()
-        return self._render_futures_order(order)
 
     @route("DELETE", "/fapi/v1/order", signed=True, permission="futures_trade")
     def futures_cancel_order(self, context: Context) -> Any:

@@ -131,6 +131,11 @@ def filter_failure(filter_type: str) -> BinanceError:
     return BinanceError(-1013, f"Filter failure: {filter_type}")
 
 
+def spot_max_orders(filter_type: str) -> BinanceError:
+    # Account-state filters (MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS, MAX_POSITION) answer -2010, not -1013.
+    return BinanceError(-2010, f"Filter failure: {filter_type}")
+
+
 def margin_insufficient() -> BinanceError:
     return BinanceError(-2019, "Margin is insufficient.")
 
@@ -224,5 +229,66 @@ def margin_type_position() -> BinanceError:
     return BinanceError(-4048, "Margin type cannot be changed if there exists position.")
 
 
-def no_need_to_change_position_side() -> BinanceError:
-    return BinanceError(-4059, "No need to change position side.")
+# -- order count and price band filters (USD-M futures) ----------------------------------------------
+
+
+def max_open_orders() -> BinanceError:
+    # MAX_NUM_ORDERS: the open regular orders of one symbol.
+    return BinanceError(-2025, "Reach max open order limit.")
+
+
+def max_stop_orders() -> BinanceError:
+    # MAX_NUM_ALGO_ORDERS: the open conditional (algo) orders of one symbol.
+    return BinanceError(-4045, "Reach max stop order limit.")
+
+
+def limit_price_above(bound: str) -> BinanceError:
+    # PERCENT_PRICE: a BUY limit above markPrice * multiplierUp.
+    return BinanceError(-4016, f"Limit price can't be higher than {bound}.")
+
+
+def limit_price_below(bound: str) -> BinanceError:
+    # PERCENT_PRICE: a SELL limit below markPrice * multiplierDown.
+    return BinanceError(-4024, f"Limit price can't be lower than {bound}.")
+
+
+def stop_limit_price_above(bound: str) -> BinanceError:
+    # A STOP/TAKE_PROFIT limit price above triggerPrice * multiplierUp (BUY).
+    return BinanceError(-4183, f"Limit price can't be higher than {bound}.")
+
+
+def stop_limit_price_below(bound: str) -> BinanceError:
+    # A STOP/TAKE_PROFIT limit price below triggerPrice * multiplierDown (SELL).
+    return BinanceError(-4184, f"Limit price can't be lower than {bound}.")
+
+
+# -- market data -----------------------------------------------------------------------------------
+
+
+def invalid_interval() -> BinanceError:
+    return BinanceError(-1120, "Invalid interval.")
+
+
+def start_after_end() -> BinanceError:
+    return BinanceError(-1023, "Start time is greater than end time.")
+
+
+# -- request weight --------------------------------------------------------------------------------
+
+
+def futures_too_many_requests(ip: str, limit: int) -> BinanceError:
+    return BinanceError(
+        -1003,
+        f"Too many requests; current limit of IP({ip}) is {limit} requests per minute. "
+        "Please use the websocket for live updates to avoid polling the API.",
+        429,
+    )
+
+
+def spot_too_much_weight(limit: int) -> BinanceError:
+    return BinanceError(
+        -1003,
+        f"Too much request weight used; current limit is {limit} request weight per 1 MINUTE. "
+        "Please use WebSocket Streams for live updates to avoid polling the API.",
+        429,
+    )

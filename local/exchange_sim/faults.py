@@ -30,8 +30,9 @@ _CAMEL_CASE = {
     "latencyMs": "latency_ms",
     "errorRate": "error_rate",
     "afterAccept": "after_accept",
-    "hangSeconds": "hang_seconds",
 }
+# How long an injected hang holds a request (released early when the faults change or the server stops).
+HANG_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,6 @@ class FaultConfig:
     # Body of injected errors: None for Binance's usual body for ``status``, a dict for another JSON
     # body, a str for a raw (e.g. HTML) body such as a load balancer would send.
     body: dict[str, Any] | str | None = None
-    hang_seconds: float = 30.0
 
     @classmethod
     def from_kwargs(cls, faults: dict[str, Any]) -> FaultConfig:
@@ -154,6 +154,6 @@ class FaultInjector:
                 after_accept=config.after_accept,
                 status=config.status,
                 body=config.error_body(),
-                hang_seconds=config.hang_seconds,
+                hang_seconds=HANG_SECONDS,
                 release=self._release,
             )

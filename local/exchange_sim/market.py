@@ -105,6 +105,10 @@ class MarketSpec:
     maker_fee: Decimal
     taker_fee: Decimal
     brackets: tuple[Bracket, ...] = field(default=())
+    # Futures PERCENT_PRICE: a BUY limit may not exceed mark * up, a SELL limit not undercut mark * down.
+    percent_up: Decimal = Decimal("1.0500")
+    percent_down: Decimal = Decimal("0.9500")
+    percent_decimal: int = 4
 
     @property
     def pair(self) -> str:
@@ -164,12 +168,34 @@ class MarketSpec:
         if qty > max_qty:
             raise errors.quantity_above_max()
 
+    def check_percent_price(
+        self, side: str, price: Decimal, reference: Decimal, *, stop: bool = False
+    ) -> None:
+        """Futures PERCENT_PRICE, one-sided as Binance applies it.
+
+        ``reference`` is the mark price for LIMIT orders (-4016 / -4024) and the trigger price for the
+        limit price of STOP / TAKE_PROFIT orders (-4183 / -4184, "stop price multiplier").
+        """
+        if side == "BUY":
+            bound = reference * self.percent_up
+            if price > bound:
+                raise (errors.stop_limit_price_above if stop else errors.limit_price_above)(_bound(bound))
+        else:
+            bound = reference * self.percent_down
+            if price < bound:
+                raise (errors.stop_limit_price_below if stop else errors.limit_price_below)(_bound(bound))
+
     def check_notional(self, notional: Decimal) -> None:
         if notional >= self.min_notional:
             return
         if self.kind == "spot":
             raise errors.filter_failure("NOTIONAL")
         raise errors.notional_too_small(f"{self.min_notional.normalize():f}")
+
+
+def _bound(value: Decimal) -> str:
+    # Binance prints the computed bound itself (e.g. "0.7720058"), not a tick-rounded price.
+    return f"{value.quantize(MONEY, rounding=ROUND_DOWN).normalize():f}"
 
 
 def _spot(base: str, tick: str, step: str, market_max: str) -> MarketSpec:

@@ -16,9 +16,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
+from local.exchange_sim import errors
 from local.exchange_sim.api import ApiRequest, BinanceApi
 from local.exchange_sim.faults import FaultInjector
 from local.exchange_sim.simulator import BinanceSimulator
+from local.exchange_sim.weights import WeightCounter, WeightDecision
 
 _CONNECTION_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError)
 
@@ -27,10 +29,13 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], api: BinanceApi, faults: FaultInjector) -> None:
+    def __init__(
+        self, address: tuple[str, int], api: BinanceApi, faults: FaultInjector, weights: WeightCounter
+    ) -> None:
         super().__init__(address, _Handler)
         self.api = api
         self.faults = faults
+        self.weights = weights
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that timed out and closed its socket is part of the scenarios, not a server error.
@@ -46,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self._weight_headers: dict[str, str] = {}
         # Headers and body leave in separate writes; without TCP_NODELAY, Nagle's algorithm and the
         # client's delayed ACK add ~40 ms to every keep-alive request.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -71,6 +77,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length).decode("utf-8") if length else ""
         headers = {key.upper(): value for key, value in self.headers.items()}
         request = ApiRequest(method, split.path, split.query, body, headers)
+        ip = self._caller_ip(headers)
+        weight = self.server.weights.add(ip, method, split.path, request.params())
+        self._weight_headers = weight.headers()
+        if weight.refused:
+            self._send(*self._throttled(ip, weight), {"Retry-After": str(weight.retry_after_s)})
+            return
         decision = self.server.faults.decide(f"{method} {split.path}", request.params().get("type"))
         decision.wait(decision.latency_s)
         if decision.hang and not decision.after_accept:
@@ -92,7 +104,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(response.status, response.body)
 
-    def _send(self, status: int, body: Any) -> None:
+    def _caller_ip(self, headers: dict[str, str]) -> str:
+        """The first X-Forwarded-For address if any (tests simulate several egress IPs), else the peer."""
+        forwarded = headers.get("X-FORWARDED-FOR", "").split(",")[0].strip()
+        return forwarded or str(self.client_address[0])
+
+    @staticmethod
+    def _throttled(ip: str, weight: WeightDecision) -> tuple[int, Any]:
+        if weight.family == "spot":
+            error = errors.spot_too_much_weight(weight.limit)
+        else:
+            error = errors.futures_too_many_requests(ip, weight.limit)
+        return error.http_status, error.to_body()
+
+    def _send(self, status: int, body: Any, extra_headers: dict[str, str] | None = None) -> None:
         if isinstance(body, str):
             payload, content_type = body.encode("utf-8"), "text/html; charset=utf-8"
         else:
@@ -102,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
+            for name, value in {**getattr(self, "_weight_headers", {}), **(extra_headers or {})}.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
         except _CONNECTION_ERRORS:
@@ -124,6 +151,10 @@ class RunningSimulator:
         )
         self._thread.start()
 
+    def used_weight(self, ip: str = "127.0.0.1", api: str = "futures") -> int:
+        """The request weight ``ip`` used in the last minute on ``api`` (see ``BinanceSimulator``)."""
+        return self.simulator.used_weight(ip, api)
+
     def stop(self) -> None:
         self.simulator.faults.release_all()  # wake requests hanging on an injected timeout
         self._server.shutdown()
@@ -144,5 +175,7 @@ def start_simulator(
 ) -> RunningSimulator:
     """Serve ``simulator`` (a fresh one by default) on ``host:port`` (0 picks a free port)."""
     simulator = simulator or BinanceSimulator()
-    server = _SimulatorHTTPServer((host, port), BinanceApi(simulator.engine), simulator.faults)
+    server = _SimulatorHTTPServer(
+        (host, port), BinanceApi(simulator.engine), simulator.faults, simulator.weights
+    )
     return RunningSimulator(simulator, server)

@@ -1,4 +1,4 @@
-"""The Python-facing control surface of the simulator: accounts, prices and faults.
+"""The Python-facing control surface of the simulator: accounts, prices, faults and request weight.
 
 Tests and the local gateway drive the simulated market through this object while ccxt talks to the
 same state over HTTP (``server.start_simulator``). Amounts may be given as int, float or str; they
@@ -7,13 +7,22 @@ are converted to ``Decimal`` through ``str`` so ``0.1`` means exactly 0.1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from local.exchange_sim.engine import Clock, Engine
 from local.exchange_sim.faults import FaultConfig, FaultInjector
 from local.exchange_sim.market import DEFAULT_MARKETS, DEFAULT_PRICES, MarketRegistry, MarketSpec, to_decimal
+from local.exchange_sim.weights import ApiFamily, WeightCounter
+
+# The weight-limit keys ``set_faults`` accepts (camelCase as sent to /_local/exchange/faults).
+_WEIGHT_LIMIT_KEYS: dict[str, ApiFamily] = {
+    "weightLimitFutures": "futures",
+    "weight_limit_futures": "futures",
+    "weightLimitSpot": "spot",
+    "weight_limit_spot": "spot",
+}
 
 
 class BinanceSimulator:
@@ -25,6 +34,7 @@ class BinanceSimulator:
         prices: Mapping[str, float | str | Decimal] | None = None,
         *,
         fault_seed: int | None = None,
+        weight_clock: Callable[[], float] | None = None,
     ) -> None:
         initial = dict(DEFAULT_PRICES)
         for pair, price in (prices or {}).items():
@@ -32,6 +42,8 @@ class BinanceSimulator:
         self.clock = Clock()
         self.engine = Engine(MarketRegistry(markets), initial, self.clock)
         self.faults = FaultInjector(seed=fault_seed)
+        # Request weight per caller IP; ``weight_clock`` (seconds) lets a test make a minute pass.
+        self.weights = WeightCounter() if weight_clock is None else WeightCounter(weight_clock)
 
     def create_account(
         self, balances: Mapping[str, float] | None = None, permissions: Mapping[str, Any] | None = None
@@ -52,9 +64,6 @@ class BinanceSimulator:
         """
         self.engine.set_price(self.engine.markets.resolve_pair(symbol), to_decimal(price))
 
-    def price(self, symbol: str) -> float:
-        return float(self.engine.price(self.engine.markets.resolve_pair(symbol)))
-
     def set_faults(self, **faults: Any) -> None:
         """Inject faults into the requests that follow; no arguments clears them.
 
@@ -62,17 +71,32 @@ class BinanceSimulator:
         ``timeout``, ``match`` (substring of "METHOD /path" or of the order ``type``), ``count`` (only the
         next N matching requests), ``after_accept`` (process the request first, then hang with
         ``timeout`` or answer the injected error with ``error_rate``), ``body`` (override the error
-        body: dict for JSON, str for raw text) and ``hang_seconds`` (default 30).
+        body: dict for JSON, str for raw text); a hang lasts at most 30 s.
+
+        ``weightLimitFutures`` / ``weightLimitSpot`` (or snake_case) replace the per-IP request weight
+        limits (Binance's 2400 and 6000 per minute); a call without them restores those defaults.
         """
+        limits: dict[ApiFamily, int] = {}
+        for key in [k for k in faults if k in _WEIGHT_LIMIT_KEYS]:
+            limits[_WEIGHT_LIMIT_KEYS[key]] = faults.pop(key)
+        FaultConfig.from_kwargs(dict(faults))  # refuse a bad fault set before changing anything
+        self.weights.set_limits(limits)
         self.faults.configure(**faults)
 
-    @property
-    def fault_config(self) -> FaultConfig:
-        return self.faults.config
+    def used_weight(self, ip: str = "127.0.0.1", api: str = "futures") -> int:
+        """Request weight ``ip`` used in the last minute on ``api``: "futures", "spot", "sapi", "inverse"."""
+        if api not in ("futures", "spot", "sapi", "inverse"):
+            raise ValueError(f"unknown api {api!r}")
+        return self.weights.used(ip, cast(ApiFamily, api))
+
+    def used_weights(self) -> dict[str, dict[str, int]]:
+        """Every caller IP's used weight of the last minute: ``{ip: {api: weight}}``."""
+        return self.weights.snapshot()
+
+    def reset_weights(self) -> None:
+        """Forget all counted request weight (e.g. between benchmark phases)."""
+        self.weights.reset()
 
     def set_clock_offset(self, offset_ms: int) -> None:
         """Shift the server clock (e.g. to exercise ccxt's ``adjustForTimeDifference``)."""
         self.clock.offset_ms = offset_ms
-
-    def server_time_ms(self) -> int:
-        return self.clock.now_ms()

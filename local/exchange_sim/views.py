@@ -13,7 +13,12 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
+from local.exchange_sim.candles import Candle
 from local.exchange_sim.engine import (
+    MAX_NUM_ALGO_ORDERS,
+    MAX_NUM_ORDERS,
+    SPOT_MAX_NUM_ALGO_ORDERS,
+    SPOT_MAX_NUM_ORDERS,
     Account,
     AlgoOrder,
     Engine,
@@ -120,8 +125,8 @@ def _spot_symbol(spec: MarketSpec) -> Json:
                 "applyMaxToMarket": False,
                 "avgPriceMins": 5,
             },
-            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": 200},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": 5},
+            {"filterType": "MAX_NUM_ORDERS", "maxNumOrders": SPOT_MAX_NUM_ORDERS},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "maxNumAlgoOrders": SPOT_MAX_NUM_ALGO_ORDERS},
         ],
         "permissions": [],
         "permissionSets": [["SPOT"]],
@@ -185,8 +190,14 @@ def _futures_symbol(spec: MarketSpec) -> Json:
                 "maxQty": f"{spec.market_max_qty.normalize():f}",
                 "stepSize": step,
             },
-            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
-            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
+            {"filterType": "MAX_NUM_ORDERS", "limit": MAX_NUM_ORDERS},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": MAX_NUM_ALGO_ORDERS},
+            {
+                "filterType": "PERCENT_PRICE",
+                "multiplierUp": fmt(spec.percent_up, spec.percent_decimal),
+                "multiplierDown": fmt(spec.percent_down, spec.percent_decimal),
+                "multiplierDecimal": str(spec.percent_decimal),
+            },
             {"filterType": "MIN_NOTIONAL", "notional": f"{spec.min_notional.normalize():f}"},
         ],
         "orderTypes": _FUTURES_ORDER_TYPES,
@@ -245,41 +256,6 @@ def _best_bid_ask(spec: MarketSpec, price: Decimal) -> tuple[Decimal, Decimal]:
     return price - spec.tick_size, price + spec.tick_size
 
 
-def price_ticker(engine: Engine, spec: MarketSpec) -> Json:
-    result: Json = {"symbol": spec.symbol_id, "price": spec.fmt_price(engine.mark(spec))}
-    if spec.kind == "futures":
-        result["time"] = engine.clock.now_ms()
-    return result
-
-
-def book_ticker(engine: Engine, spec: MarketSpec) -> Json:
-    bid, ask = _best_bid_ask(spec, engine.mark(spec))
-    result: Json = {
-        "symbol": spec.symbol_id,
-        "bidPrice": spec.fmt_price(bid),
-        "bidQty": spec.fmt_qty(Decimal(10)),
-        "askPrice": spec.fmt_price(ask),
-        "askQty": spec.fmt_qty(Decimal(10)),
-    }
-    if spec.kind == "futures":
-        result["time"] = engine.clock.now_ms()
-    return result
-
-
-def depth(engine: Engine, spec: MarketSpec, limit: int) -> Json:
-    bid, ask = _best_bid_ask(spec, engine.mark(spec))
-    levels = range(min(limit, 20))
-    now = engine.clock.now_ms()
-    result: Json = {
-        "lastUpdateId": now,
-        "bids": [[spec.fmt_price(bid - i * spec.tick_size), spec.fmt_qty(Decimal(10))] for i in levels],
-        "asks": [[spec.fmt_price(ask + i * spec.tick_size), spec.fmt_qty(Decimal(10))] for i in levels],
-    }
-    if spec.kind == "futures":
-        result.update({"E": now, "T": now})
-    return result
-
-
 def premium_index(engine: Engine, spec: MarketSpec) -> Json:
     now = engine.clock.now_ms()
     mark = fmt(engine.mark(spec), 8)
@@ -293,6 +269,25 @@ def premium_index(engine: Engine, spec: MarketSpec) -> Json:
         "nextFundingTime": (now // 28_800_000 + 1) * 28_800_000,
         "time": now,
     }
+
+
+def kline(spec: MarketSpec, candle: Candle) -> list[Any]:
+    """One candle in Binance's array format; the simulator records prices, not traded volume."""
+    zero_qty = spec.fmt_qty(ZERO)
+    return [
+        candle.open_time,
+        spec.fmt_price(candle.open),
+        spec.fmt_price(candle.high),
+        spec.fmt_price(candle.low),
+        spec.fmt_price(candle.close),
+        zero_qty,
+        candle.close_time,
+        m8(ZERO),
+        0,
+        zero_qty,
+        m8(ZERO),
+        "0",
+    ]
 
 
 # -- spot account & orders -------------------------------------------------------------------------
@@ -513,17 +508,15 @@ def _asset_entry(asset: str, wallet: Decimal, summary: FuturesSummary | None, up
     }
 
 
-def futures_account(engine: Engine, account: Account, version: int) -> Json:
+def futures_account(engine: Engine, account: Account) -> Json:
+    """``GET /fapi/v3/account``: positions only for symbols that hold one."""
     summary = engine.futures_summary(account)
     assets = [
         _asset_entry(asset, wallet, summary if asset == "USDT" else None, account.futures_updated_ms)
         for asset, wallet in sorted(account.futures_wallet.items())
     ]
     metrics = [engine.position_metrics(account, spec) for spec in engine.markets.of_kind("futures")]
-    if version >= 3:
-        positions = [_account_position_v3(m) for m in metrics if m.amount]
-    else:
-        positions = [_account_position_v2(m, engine) for m in metrics]
+    positions = [_account_position(m) for m in metrics if m.amount]
     available = max(ZERO, summary.available)
     return {
         "feeTier": 0,
@@ -550,7 +543,7 @@ def futures_account(engine: Engine, account: Account, version: int) -> Json:
     }
 
 
-def _account_position_v3(m: PositionMetrics) -> Json:
+def _account_position(m: PositionMetrics) -> Json:
     return {
         "symbol": m.spec.symbol_id,
         "positionSide": "BOTH",
@@ -565,53 +558,9 @@ def _account_position_v3(m: PositionMetrics) -> Json:
     }
 
 
-def _account_position_v2(m: PositionMetrics, engine: Engine) -> Json:
+def position_risk(engine: Engine, m: PositionMetrics) -> Json:
+    """One entry of ``GET /fapi/v2/positionRisk``."""
     return {
-        "symbol": m.spec.symbol_id,
-        "initialMargin": m8(m.initial_margin + m.open_order_margin),
-        "maintMargin": m8(m.maint_margin),
-        "unrealizedProfit": m8(m.unrealized_pnl),
-        "positionInitialMargin": m8(m.initial_margin),
-        "openOrderInitialMargin": m8(m.open_order_margin),
-        "leverage": str(m.leverage),
-        "isolated": m.margin_type == "ISOLATED",
-        "entryPrice": fmt(m.entry_price, 8),
-        "breakEvenPrice": fmt(m.break_even_price, 8),
-        "maxNotional": f"{engine.max_notional(m.spec, m.leverage).normalize():f}",
-        "positionSide": "BOTH",
-        "positionAmt": m.spec.fmt_qty(m.amount),
-        "notional": m8(m.notional),
-        "isolatedWallet": m8(m.isolated_wallet),
-        "updateTime": m.updated_ms,
-        "bidNotional": "0",
-        "askNotional": "0",
-    }
-
-
-def futures_balances(engine: Engine, account: Account) -> list[Json]:
-    summary = engine.futures_summary(account)
-    result = []
-    for asset, wallet in sorted(account.futures_wallet.items()):
-        margin = summary if asset == "USDT" else None
-        available = max(ZERO, margin.available) if margin else wallet
-        result.append(
-            {
-                "accountAlias": "SgsR",
-                "asset": asset,
-                "balance": m8(wallet),
-                "crossWalletBalance": m8(wallet),
-                "crossUnPnl": m8(margin.unrealized_pnl if margin else ZERO),
-                "availableBalance": m8(available),
-                "maxWithdrawAmount": m8(min(wallet, available)),
-                "marginAvailable": margin is not None,
-                "updateTime": account.futures_updated_ms,
-            }
-        )
-    return result
-
-
-def position_risk(engine: Engine, m: PositionMetrics, version: int) -> Json:
-    result: Json = {
         "symbol": m.spec.symbol_id,
         "positionSide": "BOTH",
         "positionAmt": m.spec.fmt_qty(m.amount),
@@ -625,32 +574,13 @@ def position_risk(engine: Engine, m: PositionMetrics, version: int) -> Json:
         "marginAsset": m.spec.quote,
         "isolatedWallet": m8(m.isolated_wallet),
         "updateTime": m.updated_ms,
+        "leverage": str(m.leverage),
+        "maxNotionalValue": f"{engine.max_notional(m.spec, m.leverage).normalize():f}",
+        "marginType": "isolated" if m.margin_type == "ISOLATED" else "cross",
+        "isAutoAddMargin": "false",
+        "isolated": m.margin_type == "ISOLATED",
+        "adlQuantile": 0,
     }
-    if version >= 3:
-        # v3 dropped leverage and marginType (ccxt then derives marginMode from isolatedMargin).
-        result.update(
-            {
-                "initialMargin": m8(m.initial_margin + m.open_order_margin),
-                "maintMargin": m8(m.maint_margin),
-                "positionInitialMargin": m8(m.initial_margin),
-                "openOrderInitialMargin": m8(m.open_order_margin),
-                "adl": 0,
-                "bidNotional": "0",
-                "askNotional": "0",
-            }
-        )
-    else:
-        result.update(
-            {
-                "leverage": str(m.leverage),
-                "maxNotionalValue": f"{engine.max_notional(m.spec, m.leverage).normalize():f}",
-                "marginType": "isolated" if m.margin_type == "ISOLATED" else "cross",
-                "isAutoAddMargin": "false",
-                "isolated": m.margin_type == "ISOLATED",
-                "adlQuantile": 0,
-            }
-        )
-    return result
 
 
 def leverage_bracket(spec: MarketSpec) -> Json:
@@ -668,15 +598,4 @@ def leverage_bracket(spec: MarketSpec) -> Json:
             }
             for b in spec.brackets
         ],
-    }
-
-
-def symbol_config(engine: Engine, account: Account, spec: MarketSpec) -> Json:
-    settings = account.settings_for(spec.symbol_id)
-    return {
-        "symbol": spec.symbol_id,
-        "marginType": settings.margin_type,
-        "isAutoAddMargin": False,
-        "leverage": settings.leverage,
-        "maxNotionalValue": f"{engine.max_notional(spec, settings.leverage).normalize():f}",
     }
