@@ -10,7 +10,7 @@ from pydantic import Field
 from adapters.exchange.binance import BinanceConnector
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.fields import Uuid
-from core.api.pagination import PageTokenCodec
+from core.api.pagination import PageToken, PageTokenCodec
 from core.config import get_settings
 from core.models.exchange import ExchangeId, StrategyType, TradeType
 from core.repositories.catalog import CatalogRepository
@@ -27,6 +27,7 @@ from core.schemas.exchange import (
     IsoDate,
     TotalBalanceOut,
 )
+from core.schemas.types import IntegerInput
 from core.secret_cipher import KmsSecretCipher
 from core.services.exchange_keys import ExchangeKeyService, NewExchangeKey
 from core.services.plan_limits import PlanLimits
@@ -109,8 +110,8 @@ def get_key_balance(API_KEY_ID: KeyId) -> BalanceOut:
 def list_key_balance_history(
     API_KEY_ID: KeyId,
     start: Annotated[IsoDate | None, Query()] = None,
-    limit: Annotated[int, Field(ge=1, le=1000), Query()] = 100,
-    nextToken: Annotated[str | None, Query()] = None,
+    limit: Annotated[IntegerInput, Field(ge=1, le=1000), Query()] = 100,
+    nextToken: Annotated[PageToken | None, Query()] = None,
 ) -> BalanceHistory:
     user = caller_id(app)
     scope = f"{user}:balance-history:{API_KEY_ID}:{start}"

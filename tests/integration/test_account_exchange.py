@@ -305,7 +305,7 @@ def test_the_key_limit_holds_under_concurrent_creates(exchange):
     """Eight creates race for two slots: the transaction lets exactly two through."""
     from core.errors import ApiKeyLimitExceeded
     from core.models.exchange import ExchangeId, ExchangeKey, KeyStatus, StrategyType, TradeType
-    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
 
     repository = ExchangeKeyRepository()
 
@@ -324,7 +324,7 @@ def test_the_key_limit_holds_under_concurrent_creates(exchange):
             updated_at="2022-09-09T01:57:36.304Z",
         )
         try:
-            repository.create(key, b"ciphertext", max_keys=2)
+            repository.create(key, b"ciphertext", KeyLimits(max_keys=2, max_balance_usd=10_000))
         except ApiKeyLimitExceeded:
             return "refused"
         return "created"

@@ -98,3 +98,38 @@ def test_missing_field_has_null_value_and_nested_fields_use_brackets():
         {"type": "float_parsing", "loc": ("body", "takeProfitPrices", 3), "msg": "", "input": "x"}
     )
     assert nested.param == "takeProfitPrices[3]"
+
+
+def test_custom_number_errors_keep_their_message_and_lone_surrogates_read_as_not_a_string():
+    number = to_field_error(
+        {"type": "json_number", "loc": ("body", "amount"), "msg": "must be a number", "input": True}
+    )
+    assert (number.value, number.msg, number.param) == (True, "must be a number", "amount")
+    surrogate = to_field_error(
+        {"type": "string_unicode", "loc": ("body", "name"), "msg": "...", "input": "\ud800"}
+    )
+    assert surrogate.msg == "must be a string"
+
+
+def test_a_body_that_is_not_an_object_is_the_malformed_400():
+    from pydantic import BaseModel
+
+    from core.api.resolver import create_resolver
+
+    app = create_resolver()
+
+    class Body(BaseModel):
+        a: int
+
+    @app.post("/thing")
+    def thing(body: Body) -> dict:
+        return {"a": body.a}
+
+    for raw in ("[]", '[{"a": 1}]', "1", "null", '"x"'):
+        event = {"httpMethod": "POST", "path": "/thing", "requestContext": {}, "headers": {}, "body": raw}
+        response = app.resolve(event, None)
+        assert (raw, response["statusCode"], json.loads(response["body"])) == (
+            raw,
+            400,
+            {"message": "request body must be a JSON object"},
+        )

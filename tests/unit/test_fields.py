@@ -48,6 +48,13 @@ def test_valid_values_pass():
         ("timezone", "America/Torontox", "must be a valid timezone"),
         ("timezone", "../../etc/passwd", "must be a valid timezone"),
         ("timezone", "localtime", "must be a valid timezone"),
+        ("timezone", "a" * 300, "must be a valid timezone"),  # was an OSError (name too long): a 500
+        ("timezone", "America/" + "x" * 500, "must be a valid timezone"),
+        ("timezone", "America/Toronto\n", "must be a valid timezone"),
+        ("timezone", "America\x00", "must be a valid timezone"),
+        ("timezone", "America", "must be a valid timezone"),
+        ("name", "a" * 65, "String should have at most 64 characters"),
+        ("id", "6645920d-08cb-44f0-b8b3-a14dd918a7b0" * 100, "must be UUID"),
     ],
 )
 def test_invalid_values_carry_the_reference_message(field, value, message):

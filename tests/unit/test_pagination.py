@@ -50,3 +50,25 @@ def test_stale_token_is_refused():
     assert codec.decode(token, "s", now=1_059) == KEY
     with pytest.raises(FieldValidationError):
         codec.decode(token, "s", now=1_061)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["é.é", "abc.\u00e9\u00e9", "x" * 5000, "a." + "b" * 3000],
+)
+def test_non_ascii_or_overlong_tokens_are_422_not_a_crash(token):
+    with pytest.raises(FieldValidationError) as caught:
+        PageTokenCodec("secret").decode(token, "scope")
+    assert caught.value.errors[0].msg == "must be valid next token"
+
+
+def test_the_query_type_bounds_the_token_with_the_same_message():
+    from pydantic import TypeAdapter, ValidationError
+
+    from core.api.pagination import MAX_TOKEN_LENGTH, PageToken
+
+    adapter = TypeAdapter(PageToken)
+    assert adapter.validate_python("a.b") == "a.b"
+    with pytest.raises(ValidationError) as caught:
+        adapter.validate_python("a" * (MAX_TOKEN_LENGTH + 1))
+    assert caught.value.errors()[0]["msg"] == "must be valid next token"

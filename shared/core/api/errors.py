@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -48,12 +49,32 @@ def json_response(status: int, body: Any) -> Response:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body, separators=(",", ":")))
 
 
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _echoable(value: Any) -> Any:
+    """The value as it can be echoed in valid JSON: NaN and the infinities (which Python's json reads
+    but must not write) are echoed as the words the client sent."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else _NON_FINITE[value]
+    if isinstance(value, Mapping):
+        return {str(key): _echoable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_echoable(item) for item in value]
+    return value
+
+
 def field_errors_response(errors: Iterable[FieldError]) -> Response:
     return json_response(
         422,
         {
             "errors": [
-                {"value": error.value, "msg": error.msg, "param": error.param, "location": error.location}
+                {
+                    "value": _echoable(error.value),
+                    "msg": error.msg,
+                    "param": error.param,
+                    "location": error.location,
+                }
                 for error in errors
             ]
         },
@@ -78,6 +99,7 @@ def _message(error: Mapping[str, Any]) -> str:
     messages = {
         "missing": "is required",
         "string_type": "must be a string",
+        "string_unicode": "must be a string",  # e.g. a lone surrogate escape ("\ud800")
         "bool_type": "must be a boolean",
         "bool_parsing": "must be a boolean",
         "int_type": "must be an integer",

@@ -12,11 +12,27 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, StrictStr
+from pydantic_core import PydanticCustomError
 
 from core.errors import FieldError, FieldValidationError
 
 TOKEN_LIFETIME_SECONDS = 24 * 3600
+# A token is a start key of a few short strings; anything much longer was not issued here.
+MAX_TOKEN_LENGTH = 2048
+NEXT_PAGE_INVALID = "must be valid next token"
+
+
+def _bounded(value: str) -> str:
+    if len(value) > MAX_TOKEN_LENGTH:
+        raise PydanticCustomError("next_token", NEXT_PAGE_INVALID)
+    return value
+
+
+PageToken = Annotated[StrictStr, AfterValidator(_bounded)]
+"""The ``nextToken`` query parameter: a bounded string; ``PageTokenCodec.decode`` checks the rest."""
 
 
 def _b64encode(raw: bytes) -> str:
@@ -50,14 +66,16 @@ class PageTokenCodec:
         if token is None:
             return None
         invalid = FieldValidationError(
-            FieldError(value=token, msg="must be valid next token", param="nextToken", location="query")
+            FieldError(value=token, msg=NEXT_PAGE_INVALID, param="nextToken", location="query")
         )
+        if len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+            raise invalid  # (compare_digest refuses non-ASCII text with a TypeError)
         try:
             encoded_payload, signature = token.split(".", 1)
             payload = _b64decode(encoded_payload)
         except (ValueError, TypeError):
             raise invalid from None
-        if not hmac.compare_digest(signature, self._signature(payload)):
+        if not hmac.compare_digest(signature.encode("ascii"), self._signature(payload).encode("ascii")):
             raise invalid
         content = json.loads(payload)
         current = time.time() if now is None else now

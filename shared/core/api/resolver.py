@@ -1,28 +1,64 @@
 """Builds each function's resolver and Lambda entry point the same way.
 
-The entry point does what must happen before any route runs: a body over 64 KiB is refused, every body is
-read as JSON (a missing one as ``{}``, as the reference's Express parser does), and every answer of a private route is
-marked ``Cache-Control: no-store``.
+The entry point does what must happen before any route runs: a body over 64 KiB is refused, a body nested
+deeper than ``MAX_JSON_DEPTH`` is refused as not usable JSON (before any parser recurses into it), every
+body is read as JSON (a missing one as ``{}``, as the reference's Express parser does), and every answer
+of a private route is marked ``Cache-Control: no-store``. A route that takes a body only ever sees a JSON
+object: any other JSON value (an array, a string, a number, ``null``) is the same 400 as invalid JSON.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.api.errors import register_error_handlers
+from core.api.errors import MALFORMED_BODY, register_error_handlers
 from core.config import get_settings
 from core.observability import logger
 
 MAX_BODY_BYTES = 64 * 1024
+# No body of this API nests deeper than a few levels (a Stripe event, the deepest, about ten).
+MAX_JSON_DEPTH = 32
 PRIVATE_PREFIX = "/v1/priv/"
+# A JSON string (skipped whole, brackets inside it do not count; an unterminated one runs to the end,
+# which keeps the scan linear) or a bracket.
+_JSON_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
 
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def json_nesting_exceeds(text: str, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` opens more than ``max_depth`` arrays/objects inside each other.
+
+    A linear scan without recursion (Python's json and pydantic recurse per level and fail with a
+    RecursionError a few thousand levels down). Text that is not JSON may be miscounted; it is refused
+    either way.
+    """
+    depth = 0
+    for match in _JSON_STRING_OR_BRACKET.finditer(text):
+        found = match.group()
+        if found in ("[", "{"):
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif found in ("]", "}"):
+            depth -= 1
+    return False
+
+
+def json_object(text: str) -> dict[str, Any]:
+    """The body's JSON object; any other JSON value is refused like invalid JSON (a 400)."""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise json.JSONDecodeError("request body must be a JSON object", text, 0)
+    return value
 
 
 def create_resolver() -> APIGatewayRestResolver:
@@ -32,7 +68,7 @@ def create_resolver() -> APIGatewayRestResolver:
         allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "recaptcha-token-v3"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors, json_body_deserializer=json_object)
     register_error_handlers(app)
     return app
 
@@ -44,11 +80,11 @@ def _body_size(event: dict[str, Any]) -> int:
     return len(body.encode("utf-8"))
 
 
-def _too_large_response() -> dict[str, Any]:
+def _refusal(status: int, body: dict[str, str]) -> dict[str, Any]:
     return {
-        "statusCode": 413,
+        "statusCode": status,
         "multiValueHeaders": {"Content-Type": ["application/json"]},
-        "body": json.dumps({"message": "request body too large"}),
+        "body": json.dumps(body),
         "isBase64Encoded": False,
     }
 
@@ -84,12 +120,17 @@ def lambda_entrypoint(app: APIGatewayRestResolver, max_body_bytes: int = MAX_BOD
     """The Lambda handler of a function. ``max_body_bytes`` is 64 KiB for the API's own routes; a route
     whose sender we do not control (a webhook) may allow more."""
 
-    @logger.inject_lambda_context(clear_state=True)
+    # Every log line of a request carries its API Gateway request id as the correlation id.
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if _body_size(event) > max_body_bytes:
-            response = _too_large_response()
+            response = _refusal(413, {"message": "request body too large"})
         else:
-            response = app.resolve(_as_json_request(event), context)
+            request = _as_json_request(event)
+            if json_nesting_exceeds(request["body"]):
+                response = _refusal(400, MALFORMED_BODY)
+            else:
+                response = app.resolve(request, context)
         if _is_private(event):
             response.setdefault("multiValueHeaders", {})["Cache-Control"] = ["no-store"]
         return response

@@ -1,14 +1,24 @@
-"""Exchange keys, their encrypted secrets, and their daily balance snapshots.
+"""Exchange keys, their encrypted secrets, and the plan limits held on them.
 
 | item                 | PK                     | SK               | notes                                   |
 |----------------------|------------------------|------------------|-----------------------------------------|
 | key                  | USER#<sub>             | KEY#<keyId>      | GSI1 ACTIVE_KEY#<shard> while active    |
 | apiKey claim         | APIKEY#<sha256>        | APIKEY           | one apiKey system-wide                  |
-| key counter          | USER#<sub>             | KEY_COUNT        | the plan limit, held under concurrency  |
-| balance snapshot     | KEY#<keyId>            | SNAPSHOT#<date>  | one per key per day                     |
+| key counter          | USER#<sub>             | KEY_COUNT        | the plan limits, held under concurrency |
+
+(Daily balance snapshots live in ``core.repositories.balance_snapshots``.)
 
 Creating a key writes the key, its claim and the counter in one transaction whose conditions hold the
-invariants (no duplicate apiKey, no more keys than the plan allows) even under concurrent creates.
+invariants even under concurrent creates: no duplicate apiKey (1109), no more keys than the plan allows
+(2129a), and no more balance than the plan allows (2129b). The balance rule is optimistic: the counter
+carries a ``version`` that every create increments; a create reads the counter, then (strongly
+consistent) the balances of the user's active keys, checks the new total and commits only if the
+version is still the one it read. A concurrent create that committed first changes the version, so the
+loser re-reads the balances (now with the winner's key) and checks again, a few times at most.
+Deletes and deactivations only ever lower the total, so they need not change the version: a create
+that read before them checked a total that was larger, never smaller, than the one that holds. (The
+daily snapshot updates balances without it too: the limit applies when a key is added, not to what an
+account later earns on the exchange.)
 """
 
 from __future__ import annotations
@@ -19,12 +29,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pynamodb.attributes import BinaryAttribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.transactions import TransactWrite
 
-from core.errors import ApiKeyLimitExceeded, ExchangeKeyAlreadyExists
+from core.errors import (
+    ApiBalanceLimitExceeded,
+    ApiKeyLimitExceeded,
+    ExchangeKeyAlreadyExists,
+    ServiceUnavailableError,
+)
 from core.models.exchange import (
     BalanceSnapshot,
     ExchangeId,
@@ -33,11 +47,17 @@ from core.models.exchange import (
     StrategyType,
     TradeType,
 )
-from core.repositories.table import MainTableModel, query_page, user_partition
+from core.observability import logger
+from core.repositories.balance_snapshots import BalanceSnapshotRepository, SnapshotPage
+from core.repositories.table import MainTableModel, NamedTransaction, condition_failed, user_partition
+
+__all__ = ["ExchangeKeyRepository", "KeyHoldings", "KeyLimits", "SnapshotPage"]
 
 ACTIVE_KEY_SHARDS = 10
 KEY_PREFIX = "KEY#"
-SNAPSHOT_PREFIX = "SNAPSHOT#"
+COUNTER_SORT_KEY = "KEY_COUNT"
+# Each failed attempt means another create of the same user committed; a user does not race this often.
+CREATE_ATTEMPTS = 5
 
 
 class ActiveKeysIndex(GlobalSecondaryIndex["ExchangeKeyItem"]):
@@ -75,13 +95,27 @@ class ApiKeyClaimItem(MainTableModel):
 
 
 class KeyCountItem(MainTableModel):
-    count = NumberAttribute()
+    # Stored as "count" (as ever); the Python name must not shadow ``Model.count``.
+    keys_held = NumberAttribute(attr_name="count")
+    # Incremented by every create; absent (0) on counters written before it existed.
+    version = NumberAttribute(null=True)
 
 
-class BalanceSnapshotItem(MainTableModel):
-    user_id = UnicodeAttribute()
-    total_usd = NumberAttribute()
-    taken_at = UnicodeAttribute()
+@dataclass(frozen=True)
+class KeyLimits:
+    """What the plan allows, as the create transaction enforces it."""
+
+    max_keys: int
+    max_balance_usd: float
+
+
+@dataclass(frozen=True)
+class KeyHoldings:
+    """What a user holds now, read for a create: the counter's state and the active keys' balance."""
+
+    keys_held: int
+    version: int
+    active_balance_usd: float
 
 
 def _key_sort_key(key_id: str) -> str:
@@ -115,16 +149,23 @@ def _key(item: ExchangeKeyItem) -> ExchangeKey:
     )
 
 
-@dataclass(frozen=True)
-class SnapshotPage:
-    snapshots: list[BalanceSnapshot]
-    next_start_key: dict[str, dict[str, str]] | None  # DynamoDB's typed form, e.g. {"PK": {"S": "..."}}
+def _counter(user_id: str) -> KeyCountItem:
+    return KeyCountItem(pk=user_partition(user_id), sk=COUNTER_SORT_KEY)
+
+
+def _version_is(version: int) -> Condition:
+    return KeyCountItem.version.does_not_exist() if version == 0 else KeyCountItem.version == version
 
 
 class ExchangeKeyRepository:
+    def __init__(self, snapshots: BalanceSnapshotRepository | None = None) -> None:
+        self._snapshots = snapshots or BalanceSnapshotRepository()
+
     # ------------------------------------------------------------ reads
-    def list(self, user_id: str) -> list[ExchangeKey]:
-        items = ExchangeKeyItem.query(user_partition(user_id), ExchangeKeyItem.sk.startswith(KEY_PREFIX))
+    def list(self, user_id: str, *, consistent: bool = False) -> list[ExchangeKey]:
+        items = ExchangeKeyItem.query(
+            user_partition(user_id), ExchangeKeyItem.sk.startswith(KEY_PREFIX), consistent_read=consistent
+        )
         return sorted((_key(item) for item in items), key=lambda key: key.created_at)
 
     def get(self, user_id: str, key_id: str) -> ExchangeKey | None:
@@ -146,9 +187,20 @@ class ExchangeKeyRepository:
 
     def count(self, user_id: str) -> int:
         try:
-            return int(KeyCountItem.get(user_partition(user_id), "KEY_COUNT").count)
+            return int(KeyCountItem.get(user_partition(user_id), COUNTER_SORT_KEY).keys_held)
         except KeyCountItem.DoesNotExist:
             return 0
+
+    def holdings(self, user_id: str) -> KeyHoldings:
+        """The counter, then the balances of the active keys: in this order, so that any create that
+        committed after the counter was read shows as a changed version (see the module's docstring)."""
+        try:
+            counter = KeyCountItem.get(user_partition(user_id), COUNTER_SORT_KEY, consistent_read=True)
+            keys_held, version = int(counter.keys_held), int(counter.version or 0)
+        except KeyCountItem.DoesNotExist:
+            keys_held, version = 0, 0
+        balance = sum(key.balance_usd or 0 for key in self.list(user_id, consistent=True) if key.active)
+        return KeyHoldings(keys_held=keys_held, version=version, active_balance_usd=balance)
 
     def active_keys(self) -> Iterator[tuple[ExchangeKey, bytes]]:
         for shard in range(ACTIVE_KEY_SHARDS):
@@ -158,25 +210,29 @@ class ExchangeKeyRepository:
     def snapshots(
         self, key_id: str, start: str | None, limit: int, start_key: dict[str, dict[str, str]] | None
     ) -> SnapshotPage:
-        condition = (
-            BalanceSnapshotItem.sk.between(f"{SNAPSHOT_PREFIX}{start}", f"{SNAPSHOT_PREFIX}~")
-            if start
-            else BalanceSnapshotItem.sk.startswith(SNAPSHOT_PREFIX)
-        )
-        page, next_key = query_page(BalanceSnapshotItem, f"{KEY_PREFIX}{key_id}", condition, limit, start_key)
-        snapshots = [
-            BalanceSnapshot(
-                key_id=key_id, date=item.sk.removeprefix(SNAPSHOT_PREFIX), total_usd=item.total_usd
-            )
-            for item in page
-        ]
-        return SnapshotPage(snapshots, next_key)
+        return self._snapshots.page(key_id, start, limit, start_key)
 
     # ------------------------------------------------------------ writes
-    def create(self, key: ExchangeKey, secret_ciphertext: bytes, max_keys: int) -> None:
-        """Writes the key, claims its apiKey and takes a slot of the plan, all or nothing."""
-        if max_keys <= 0:
+    def create(self, key: ExchangeKey, secret_ciphertext: bytes, limits: KeyLimits) -> None:
+        """Writes the key, claims its apiKey and takes a slot of the plan, all or nothing, if the user's
+        keys then stay within ``limits`` (2129a, 2129b; the new key counts with its ``balance_usd``,
+        inactive or not). 1109 when the apiKey is already claimed."""
+        if limits.max_keys <= 0:
             raise ApiKeyLimitExceeded("plan allows no keys")
+        for _ in range(CREATE_ATTEMPTS):
+            holdings = self.holdings(key.user_id)
+            if holdings.keys_held >= limits.max_keys:
+                raise ApiKeyLimitExceeded(f"{holdings.keys_held} of {limits.max_keys} keys held")
+            total_usd = holdings.active_balance_usd + (key.balance_usd or 0)
+            if total_usd > limits.max_balance_usd:
+                raise ApiBalanceLimitExceeded(f"{total_usd} USD over {limits.max_balance_usd}")
+            if self._commit_create(key, secret_ciphertext, limits.max_keys, holdings.version):
+                return
+        logger.warning("key create lost every race", extra={"attempts": CREATE_ATTEMPTS})
+        raise ServiceUnavailableError("too many concurrent changes to the exchange keys, please retry")
+
+    def _commit_create(self, key: ExchangeKey, secret_ciphertext: bytes, max_keys: int, version: int) -> bool:
+        """False when the counter changed since ``version`` was read (another create committed)."""
         item = ExchangeKeyItem(
             pk=user_partition(key.user_id),
             sk=_key_sort_key(key.id),
@@ -200,23 +256,28 @@ class ExchangeKeyRepository:
         claim = ApiKeyClaimItem(
             pk=_claim_partition(key.api_key), sk="APIKEY", user_id=key.user_id, key_id=key.id
         )
-        counter = KeyCountItem(pk=user_partition(key.user_id), sk="KEY_COUNT")
+        transaction = NamedTransaction()
+        transaction.save("key", item, condition=ExchangeKeyItem.pk.does_not_exist())
+        transaction.save("claim", claim, condition=ApiKeyClaimItem.pk.does_not_exist())
+        transaction.update(
+            "counter",
+            _counter(key.user_id),
+            actions=[
+                KeyCountItem.keys_held.set((KeyCountItem.keys_held | 0) + 1),
+                KeyCountItem.version.set(version + 1),
+            ],
+            condition=(KeyCountItem.keys_held.does_not_exist() | (KeyCountItem.keys_held < max_keys))
+            & _version_is(version),
+        )
         try:
-            with TransactWrite(connection=Connection()) as transaction:
-                transaction.save(item, condition=ExchangeKeyItem.pk.does_not_exist())
-                transaction.save(claim, condition=ApiKeyClaimItem.pk.does_not_exist())
-                transaction.update(
-                    counter,
-                    actions=[KeyCountItem.count.set((KeyCountItem.count | 0) + 1)],
-                    condition=KeyCountItem.count.does_not_exist() | (KeyCountItem.count < max_keys),
-                )
+            transaction.commit()
         except TransactWriteError as error:
-            reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+            if transaction.condition_failed(error, "claim"):
                 raise ExchangeKeyAlreadyExists("apiKey already claimed") from None
-            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
-                raise ApiKeyLimitExceeded("no key slot left") from None
+            if transaction.condition_failed(error, "counter"):
+                return False  # the limits are checked again against what committed meanwhile
             raise
+        return True
 
     def rename(self, user_id: str, key_id: str, name: str, now: str) -> ExchangeKey | None:
         item = ExchangeKeyItem(pk=user_partition(user_id), sk=_key_sort_key(key_id))
@@ -226,41 +287,37 @@ class ExchangeKeyRepository:
                 condition=ExchangeKeyItem.pk.exists(),
             )
         except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return None
             raise
         return _key(item)
 
     def delete(self, key: ExchangeKey) -> bool:
         """Removes the key with its encrypted secret, frees its apiKey and its plan slot."""
+        transaction = NamedTransaction()
+        transaction.delete(
+            "key",
+            ExchangeKeyItem(pk=user_partition(key.user_id), sk=_key_sort_key(key.id)),
+            condition=ExchangeKeyItem.pk.exists(),
+        )
+        transaction.delete("claim", ApiKeyClaimItem(pk=_claim_partition(key.api_key), sk="APIKEY"))
+        transaction.update(
+            "counter",
+            _counter(key.user_id),
+            actions=[KeyCountItem.keys_held.add(-1)],
+            condition=KeyCountItem.keys_held > 0,
+        )
         try:
-            with TransactWrite(connection=Connection()) as transaction:
-                transaction.delete(
-                    ExchangeKeyItem(pk=user_partition(key.user_id), sk=_key_sort_key(key.id)),
-                    condition=ExchangeKeyItem.pk.exists(),
-                )
-                transaction.delete(ApiKeyClaimItem(pk=_claim_partition(key.api_key), sk="APIKEY"))
-                transaction.update(
-                    KeyCountItem(pk=user_partition(key.user_id), sk="KEY_COUNT"),
-                    actions=[KeyCountItem.count.add(-1)],
-                    condition=KeyCountItem.count > 0,
-                )
+            transaction.commit()
         except TransactWriteError as error:
-            reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if transaction.condition_failed(error, "key"):
                 return False  # deleted concurrently
             raise
         return True
 
     def record_snapshot(self, key: ExchangeKey, snapshot: BalanceSnapshot, now: str) -> None:
-        """One snapshot per key per day: a second run the same day overwrites it with the same key."""
-        BalanceSnapshotItem(
-            pk=f"{KEY_PREFIX}{key.id}",
-            sk=f"{SNAPSHOT_PREFIX}{snapshot.date}",
-            user_id=key.user_id,
-            total_usd=snapshot.total_usd,
-            taken_at=now,
-        ).save()
+        """The day's snapshot, and the key's latest balance (for the total balance and the plan limit)."""
+        self._snapshots.save(key, snapshot, now)
         item = ExchangeKeyItem(pk=user_partition(key.user_id), sk=_key_sort_key(key.id))
         try:
             item.update(
@@ -272,7 +329,7 @@ class ExchangeKeyRepository:
                 condition=ExchangeKeyItem.pk.exists(),
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":  # key deleted meanwhile
+            if not condition_failed(error):  # else the key was deleted meanwhile
                 raise
 
     def mark_status(self, key: ExchangeKey, status: KeyStatus, now: str) -> None:
@@ -289,5 +346,5 @@ class ExchangeKeyRepository:
                 actions=actions, condition=ExchangeKeyItem.pk.exists()
             )
         except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
+            if not condition_failed(error):  # the key was deleted meanwhile
                 raise

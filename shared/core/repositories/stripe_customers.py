@@ -12,11 +12,9 @@ concurrent first checkouts cannot leave a user with two customers on our side.
 from __future__ import annotations
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
-from core.repositories.table import MainTableModel, user_partition
+from core.repositories.table import MainTableModel, NamedTransaction, user_partition
 
 USER_CUSTOMER_SORT_KEY = "STRIPE_CUSTOMER"
 CUSTOMER_USER_SORT_KEY = "USER"
@@ -60,20 +58,21 @@ class StripeCustomerRepository:
         theirs = CustomerUserItem(
             pk=customer_partition(customer_id), sk=CUSTOMER_USER_SORT_KEY, user_id=user_id, created_at=now
         )
+        transaction = NamedTransaction()
+        transaction.save(
+            "user's customer",
+            mine,
+            condition=UserCustomerItem.pk.does_not_exist() | (UserCustomerItem.customer_id == customer_id),
+        )
+        transaction.save(
+            "customer's user",
+            theirs,
+            condition=CustomerUserItem.pk.does_not_exist() | (CustomerUserItem.user_id == user_id),
+        )
         try:
-            with TransactWrite(connection=Connection()) as transaction:
-                transaction.save(
-                    mine,
-                    condition=UserCustomerItem.pk.does_not_exist()
-                    | (UserCustomerItem.customer_id == customer_id),
-                )
-                transaction.save(
-                    theirs,
-                    condition=CustomerUserItem.pk.does_not_exist() | (CustomerUserItem.user_id == user_id),
-                )
+            transaction.commit()
         except TransactWriteError as error:
-            reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            if transaction.condition_failed(error, "user's customer"):
                 existing = self.customer_of(user_id, consistent=True)
                 if existing is not None:
                     return existing

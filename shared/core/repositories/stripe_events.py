@@ -10,7 +10,7 @@ from __future__ import annotations
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError
 
-from core.repositories.table import MainTableModel
+from core.repositories.table import MainTableModel, condition_failed
 
 EVENT_SORT_KEY = "EVENT"
 RETENTION_SECONDS = 30 * 86_400
@@ -46,7 +46,7 @@ class StripeEventRepository:
         try:
             item.save(condition=StripeEventItem.pk.does_not_exist())
         except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            if condition_failed(error):
                 return False
             raise
         return True

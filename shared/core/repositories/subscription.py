@@ -16,7 +16,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 
 from core.models.subscription import PaymentType, UserSubscription
-from core.repositories.table import MainTableModel, user_partition
+from core.repositories.table import MainTableModel, condition_failed, user_partition
 
 SUBSCRIPTION_SORT_KEY = "SUBSCRIPTION"
 
@@ -34,10 +34,6 @@ class SubscriptionItem(MainTableModel):
 
 def _not_older_than(fetched_at_ms: int) -> Condition:
     return SubscriptionItem.synced_at.does_not_exist() | (SubscriptionItem.synced_at <= fetched_at_ms)
-
-
-def _condition_failed(error: PutError | UpdateError) -> bool:
-    return error.cause_response_code == "ConditionalCheckFailedException"
 
 
 class SubscriptionRepository:
@@ -87,7 +83,7 @@ class SubscriptionRepository:
         try:
             item.save(condition=_not_older_than(fetched_at_ms))
         except PutError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True
@@ -115,7 +111,7 @@ class SubscriptionRepository:
                 & _not_older_than(fetched_at_ms),
             )
         except UpdateError as error:
-            if _condition_failed(error):
+            if condition_failed(error):
                 return False
             raise
         return True

@@ -15,12 +15,22 @@ Items a user owns always live under ``USER#<sub>``, so a lookup by another user'
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
 from core.config import get_settings
+
+# How DynamoDB says a condition failed: a single write's error code, and a transaction's cancellation reason.
+_WRITE_CONDITION_FAILED = "ConditionalCheckFailedException"
+_TRANSACTION_CONDITION_FAILED = "ConditionalCheckFailed"
 
 
 class _SettingsBoundMeta(type):
@@ -81,3 +91,79 @@ def query_page(
     page = items[:limit]
     next_key = {"PK": {"S": page[-1].pk}, "SK": {"S": page[-1].sk}} if len(items) > limit else None
     return page, next_key
+
+
+def condition_failed(error: PynamoDBException) -> bool:
+    """Whether a single conditional write (a ``PutError``, ``UpdateError`` or ``DeleteError``) was refused
+    because its condition did not hold, rather than for any other reason."""
+    return error.cause_response_code == _WRITE_CONDITION_FAILED
+
+
+# pynamodb sends a transaction's writes grouped by kind, in this order (and in call order within a kind);
+# DynamoDB's cancellation reasons follow the order sent.
+_TRANSACTION_KINDS = ("condition_check", "delete", "put", "update")
+
+
+class NamedTransaction:
+    """One all-or-nothing TransactWriteItems whose writes carry names, so that a cancellation says
+    *which* write's condition failed, whatever order the writes were added in.
+
+        transaction = NamedTransaction()
+        transaction.save("key", item, condition=...)
+        transaction.update("counter", counter, actions=[...], condition=...)
+        try:
+            transaction.commit()
+        except TransactWriteError as error:
+            if transaction.condition_failed(error, "counter"):
+                ...
+            raise
+    """
+
+    def __init__(self) -> None:
+        self._writes: dict[str, list[tuple[str, Callable[[TransactWrite], None]]]] = {
+            kind: [] for kind in _TRANSACTION_KINDS
+        }
+
+    def _add(self, kind: str, name: str, write: Callable[[TransactWrite], None]) -> None:
+        if name in self.names:
+            raise ValueError(f"a write named {name!r} is already part of this transaction")
+        self._writes[kind].append((name, write))
+
+    @property
+    def names(self) -> list[str]:
+        """The writes' names in the order DynamoDB receives (and answers) them."""
+        return [name for kind in _TRANSACTION_KINDS for name, _ in self._writes[kind]]
+
+    def save(self, name: str, model: Model, condition: Condition | None = None) -> None:
+        self._add("put", name, lambda transaction: transaction.save(model, condition=condition))
+
+    def update(
+        self, name: str, model: Model, actions: Sequence[Action], condition: Condition | None = None
+    ) -> None:
+        self._add(
+            "update",
+            name,
+            lambda transaction: transaction.update(model, actions=list(actions), condition=condition),
+        )
+
+    def delete(self, name: str, model: Model, condition: Condition | None = None) -> None:
+        self._add("delete", name, lambda transaction: transaction.delete(model, condition=condition))
+
+    def commit(self) -> None:
+        with TransactWrite(connection=Connection()) as transaction:
+            for kind in _TRANSACTION_KINDS:
+                for _, write in self._writes[kind]:
+                    write(transaction)
+
+    def failed_conditions(self, error: TransactWriteError) -> set[str]:
+        """The names of the writes whose condition failed (empty when it was cancelled for another reason)."""
+        reasons = error.cancellation_reasons or []
+        return {
+            name
+            for name, reason in zip(self.names, reasons, strict=False)
+            if getattr(reason, "code", None) == _TRANSACTION_CONDITION_FAILED
+        }
+
+    def condition_failed(self, error: TransactWriteError, name: str) -> bool:
+        """Whether the write named ``name`` is one whose condition failed."""
+        return name in self.failed_conditions(error)

@@ -12,14 +12,23 @@ from pydantic_core import PydanticCustomError
 from core.models.exchange import Balance, BalanceSnapshot, ExchangeKey
 from core.schemas.types import JsonNumber
 
-KeyName = Annotated[StrictStr, Field(min_length=1, max_length=24)]
+
+def _printable(value: str) -> str:
+    if not value.isprintable():  # no control characters (NUL, newlines ...) in a name shown to people
+        raise PydanticCustomError("printable", "must be printable characters")
+    return value
+
+
+KeyName = Annotated[StrictStr, Field(min_length=1, max_length=24), AfterValidator(_printable)]
 # Binance keys are 64 alphanumerics; the bound leaves room for other exchanges without accepting junk.
 Credential = Annotated[StrictStr, Field(min_length=8, max_length=256, pattern=r"^[A-Za-z0-9_\-]+$")]
 SYMBOL = re.compile(r"^[A-Z0-9]{2,20}/[A-Z0-9]{2,20}$")
+MAX_SYMBOL_LENGTH = 41
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def exchange_symbol(value: str) -> str:
-    if not SYMBOL.match(value):
+    if len(value) > MAX_SYMBOL_LENGTH or not SYMBOL.fullmatch(value):
         raise PydanticCustomError("symbol", "must be valid exchange symbol")
     return value
 
@@ -107,12 +116,12 @@ class BalanceHistory(BaseModel):
 
 
 def iso_date(value: str) -> str:
+    if not ISO_DATE.fullmatch(value):  # fromisoformat alone also takes week dates (2022-W01-1)
+        raise PydanticCustomError("date", "must be a date (YYYY-MM-DD)")
     try:
         date.fromisoformat(value)
     except ValueError:
         raise PydanticCustomError("date", "must be a date (YYYY-MM-DD)") from None
-    if len(value) != 10:
-        raise PydanticCustomError("date", "must be a date (YYYY-MM-DD)")
     return value
 
 
@@ -137,5 +146,5 @@ class TickerOut(BaseModel):
         return cls(**{name: ticker.get(name) for name in cls.model_fields})
 
 
-Symbol = Annotated[str, AfterValidator(exchange_symbol)]
-IsoDate = Annotated[str, AfterValidator(iso_date)]
+Symbol = Annotated[StrictStr, AfterValidator(exchange_symbol)]
+IsoDate = Annotated[StrictStr, AfterValidator(iso_date)]

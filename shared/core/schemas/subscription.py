@@ -14,6 +14,8 @@ from core.services.subscription import CurrentPlan
 
 
 def _subscription_id(value: str) -> str:
+    if len(value) != 36:  # the canonical form only; nothing long reaches the parser
+        raise PydanticCustomError("subscription_id", INVALID_SUBSCRIPTION_ID)
     try:
         parsed = uuid.UUID(value)
     except (ValueError, AttributeError, TypeError):

@@ -22,7 +22,8 @@ from core.models.exchange import (
     TradeType,
 )
 from core.ports import ExchangeConnector, SecretCipher
-from core.repositories.exchange_keys import ExchangeKeyRepository, SnapshotPage
+from core.repositories.balance_snapshots import SnapshotPage
+from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
 from core.services.plan_limits import PlanLimits
 from core.services.valuation import usd_value
 from core.timeutil import iso_now
@@ -81,6 +82,8 @@ class ExchangeKeyService:
         balance = account.balance()
         held = {asset for asset, amount in balance.total.items() if amount}
         key_usd = usd_value(balance.total, self._connector.market_data(request.exchange_id).usd_prices(held))
+        # A quick refusal before encrypting; the create transaction checks both limits again against
+        # what is committed, so concurrent creates cannot each pass this check and together exceed them.
         others_usd = sum(key.balance_usd or 0 for key in self._keys.list(user_id) if key.active)
         limits.require_balance_within(others_usd + key_usd)
 
@@ -100,7 +103,7 @@ class ExchangeKeyService:
             balance_usd=key_usd,
         )
         ciphertext = self._cipher.encrypt(user_id, key.id, request.api_secret)
-        self._keys.create(key, ciphertext, max_keys)
+        self._keys.create(key, ciphertext, KeyLimits(max_keys, limits.max_balance_usd))
         return key
 
     def rename(self, user_id: str, key_id: str, name: str | None) -> ExchangeKey:

@@ -25,6 +25,10 @@ class UserLimits:
     def max_api_keys(self) -> int:
         return self.plan.max_api_key if self.plan else 0
 
+    @property
+    def max_balance_usd(self) -> float:
+        return self.plan.max_balance_usd if self.plan else 0
+
     def require_key_slot(self, keys_held: int) -> int:
         """The plan's key limit, or 2129a when the user already holds that many (or has no plan)."""
         if keys_held >= self.max_api_keys:
