@@ -81,6 +81,9 @@ class LocalStack:
         self.template.parameters.setdefault("EgressIps", "")
         if not self.template.parameters["EgressIps"]:
             self.template.parameters["EgressIps"] = LOCAL_EGRESS_IPS
+        # The trade monitor finishes an interrupted order sooner than in AWS (60 s), so it can be tried by hand;
+        # finishing is idempotent (the planned client order ids), so a slow request is not doubled.
+        self.template.parameters["MonitorStaleAfterSeconds"] = "5"
         if "StripeApiBase" in self.template.parameters:
             self.template.parameters["StripeApiBase"] = self.stripe.url
 

@@ -78,11 +78,19 @@ class FunctionWorker:
             raise InvocationFailed(f"{spec.logical_id} failed to initialise: {detail}")
 
     def invoke(self, event: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
-        self._connection.send(event)
+        try:
+            self._connection.send(event)
+        except (BrokenPipeError, ConnectionError):
+            self.stop()
+            raise InvocationFailed("the function's process died") from None
         if not self._connection.poll(timeout_seconds):
             self.stop()
             raise InvocationTimeout
-        status, payload = self._connection.recv()
+        try:
+            status, payload = self._connection.recv()
+        except (EOFError, ConnectionError):
+            self.stop()  # the process died mid-invocation, as a Lambda container can
+            raise InvocationFailed("the function's process died") from None
         if status != "ok":
             raise InvocationFailed(payload)
         return payload
@@ -113,7 +121,13 @@ class FunctionPool:
 
     def _acquire(self) -> FunctionWorker:
         with self._available:
-            while not self._idle and self._count >= self._max_workers:
+            while True:
+                # A worker whose process died while idle is gone, as a crashed container is replaced.
+                while self._idle and not self._idle[-1].alive:
+                    self._idle.pop().stop()
+                    self._count -= 1
+                if self._idle or self._count < self._max_workers:
+                    break
                 self._available.wait()
             if self._idle:
                 return self._idle.pop()

@@ -1,30 +1,18 @@
 """ExchangeExpressJSv1: a key's orders, trades and position, manual futures orders, leverage and margin."""
 
-from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from adapters.exchange.binance import BinanceConnector
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.fields import Uuid
 from core.api.idempotency import idempotency_key, register_idempotency_errors, run_once
-from core.repositories.exchange_keys import ExchangeKeyRepository
-from core.repositories.trade_history import ManualOrderRepository
+from core.observability import metrics
 from core.schemas.exchange import Symbol
-from core.schemas.trading import (
-    LeverageBody,
-    ManualOrderBody,
-    MarginBody,
-    SymbolBody,
-    order_out,
-    position_out,
-    trade_out,
-)
-from core.secret_cipher import KmsSecretCipher
-from core.services.manual_orders import ManualOrderService
-from core.services.trading import TradingService
+from core.schemas.orders import OrderOut, PositionOut, TradeOut
+from core.schemas.trading import LeverageBody, ManualOrderBody, MarginBody, SymbolBody
+from core.wiring import trading_service
 
 app = create_resolver()
 register_idempotency_errors(app)
@@ -35,50 +23,41 @@ ORDERS = ["Exchange Order"]
 EXECUTE = ["Exchange Order Execute"]
 
 
-@cache
-def trading() -> TradingService:
-    return TradingService(
-        keys=ExchangeKeyRepository(),
-        connector=BinanceConnector(),
-        cipher=KmsSecretCipher(),
-        manual_orders=ManualOrderService(ManualOrderRepository()),
-    )
-
-
 @app.get("/v1/priv/exchange/order/<API_KEY_ID>/list", summary="List open orders", tags=ORDERS)
-def list_open_orders(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[dict[str, Any]]:
-    return [order_out(order) for order in trading().open_orders(caller_id(app), API_KEY_ID, symbol)]
+def list_open_orders(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[OrderOut]:
+    return [OrderOut.of(order) for order in trading_service().open_orders(caller_id(app), API_KEY_ID, symbol)]
 
 
 @app.get("/v1/priv/exchange/order/<API_KEY_ID>/history", summary="List order history", tags=ORDERS)
-def list_order_history(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[dict[str, Any]]:
-    return [order_out(order) for order in trading().order_history(caller_id(app), API_KEY_ID, symbol)]
+def list_order_history(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[OrderOut]:
+    return [
+        OrderOut.of(order) for order in trading_service().order_history(caller_id(app), API_KEY_ID, symbol)
+    ]
 
 
 @app.get("/v1/priv/exchange/trade/<API_KEY_ID>/history", summary="List trade history", tags=ORDERS)
-def list_trade_history(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[dict[str, Any]]:
-    return [trade_out(trade) for trade in trading().trades(caller_id(app), API_KEY_ID, symbol)]
+def list_trade_history(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[TradeOut]:
+    return [TradeOut.of(fill) for fill in trading_service().trades(caller_id(app), API_KEY_ID, symbol)]
 
 
 @app.get("/v1/priv/exchange/position/<API_KEY_ID>", summary="Get futures open position", tags=ORDERS)
-def get_position(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> dict[str, Any] | None:
-    return position_out(trading().position(caller_id(app), API_KEY_ID, symbol))
+def get_position(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> PositionOut | None:
+    position = trading_service().position(caller_id(app), API_KEY_ID, symbol)
+    return PositionOut.of(position) if position is not None else None
 
 
 @app.post("/v1/priv/exchange/order/<API_KEY_ID>", summary="Create manual order", tags=EXECUTE)
-def create_manual_order(API_KEY_ID: KeyId, body: ManualOrderBody) -> list[dict[str, Any]]:
+def create_manual_order(API_KEY_ID: KeyId, body: ManualOrderBody) -> list[OrderOut]:
     user = caller_id(app)
     key = idempotency_key(app)
-    placed = run_once(
-        app,
-        scope=f"manual-order:{user}:{API_KEY_ID}",
-        key=key,
-        body=body.model_dump(),
-        action=lambda: [
-            order_out(o) for o in trading().place_manual_order(user, API_KEY_ID, body.to_request(), key)
-        ],
+
+    def place() -> list[dict]:
+        placed = trading_service().place_manual_order(user, API_KEY_ID, body.to_request(), key)
+        return [OrderOut.of(order).model_dump() for order in placed.orders]
+
+    return run_once(
+        app, scope=f"manual-order:{user}:{API_KEY_ID}", key=key, body=body.model_dump(), action=place
     )
-    return placed
 
 
 @app.delete(
@@ -90,7 +69,7 @@ def create_manual_order(API_KEY_ID: KeyId, body: ManualOrderBody) -> list[dict[s
 def cancel_position(
     API_KEY_ID: KeyId, body: SymbolBody
 ):  # a bare Response annotation has no schema for Powertools
-    trading().cancel_position(caller_id(app), API_KEY_ID, body.symbol)
+    trading_service().cancel_position(caller_id(app), API_KEY_ID, body.symbol)
     return Response(status_code=204)
 
 
@@ -103,7 +82,7 @@ def cancel_position(
 def change_leverage(
     API_KEY_ID: KeyId, body: LeverageBody
 ):  # a bare Response annotation has no schema for Powertools
-    trading().set_leverage(caller_id(app), API_KEY_ID, body.symbol, body.leverage)
+    trading_service().set_leverage(caller_id(app), API_KEY_ID, body.symbol, body.leverage)
     return Response(status_code=204)
 
 
@@ -116,8 +95,8 @@ def change_leverage(
 def change_margin_type(
     API_KEY_ID: KeyId, body: MarginBody
 ):  # a bare Response annotation has no schema for Powertools
-    trading().set_margin_mode(caller_id(app), API_KEY_ID, body.symbol, body.type)
+    trading_service().set_margin_mode(caller_id(app), API_KEY_ID, body.symbol, body.type)
     return Response(status_code=204)
 
 
-lambda_handler = lambda_entrypoint(app)
+lambda_handler = metrics.log_metrics(lambda_entrypoint(app))

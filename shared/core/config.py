@@ -44,6 +44,12 @@ class Settings(BaseModel):
     # Where Stripe Checkout sends the customer back after paying or giving up.
     checkout_success_url: str = ""
     checkout_cancel_url: str = ""
+    # The application's EventBridge bus: trades publish what happened to them there.
+    event_bus_name: str = "trading-api-local-trades"
+    # The trade monitor: the share of the egress IPs' exchange request weight (per minute) it may use.
+    monitor_weight_budget: int = 600
+    # An unfinished trade record older than this was interrupted (a crash, a timeout): the monitor finishes it.
+    monitor_stale_after_seconds: int = 60
 
     @field_validator("egress_ips", mode="before")
     @classmethod
@@ -72,6 +78,9 @@ _ENVIRONMENT_NAMES = {
     "stripe_max_network_retries": "STRIPE_MAX_NETWORK_RETRIES",
     "checkout_success_url": "CHECKOUT_SUCCESS_URL",
     "checkout_cancel_url": "CHECKOUT_CANCEL_URL",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "monitor_weight_budget": "MONITOR_WEIGHT_BUDGET",
+    "monitor_stale_after_seconds": "MONITOR_STALE_AFTER_SECONDS",
 }
 
 

@@ -5,10 +5,24 @@ The adapters layer implements them with ccxt (and Stripe); unit tests hand in in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Protocol
 
+from core.models.billing import (
+    BillingEvent,
+    BillingInvoice,
+    BillingPrice,
+    BillingSubscription,
+    CheckoutSession,
+)
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
+from core.models.trading import (
+    ExchangeFill,
+    ExchangeOrder,
+    ExchangePosition,
+    MarketRules,
+    OrderSpec,
+    PriceRange,
+)
 
 
 class ExchangeAccount(Protocol):
@@ -26,6 +40,10 @@ class ExchangeMarketData(Protocol):
         """USD prices of the given assets (all quoted assets when None); stablecoins are left out."""
         ...
 
+    def price_range(self, symbol: str, trade_type: TradeType, since_ms: int) -> PriceRange | None:
+        """The lowest and highest price since ``since_ms`` (one candles request), None without candles."""
+        ...
+
 
 class ExchangeConnector(Protocol):
     def account(
@@ -33,6 +51,10 @@ class ExchangeConnector(Protocol):
     ) -> ExchangeAccount: ...
 
     def market_data(self, exchange_id: ExchangeId) -> ExchangeMarketData: ...
+
+    def trading_account(
+        self, exchange_id: ExchangeId, trade_type: TradeType, api_key: str, secret: str
+    ) -> TradingAccount: ...
 
 
 class SecretCipher(Protocol):
@@ -42,63 +64,7 @@ class SecretCipher(Protocol):
 
 
 # ---------------------------------------------------------------- billing (Stripe)
-# Times are Unix seconds, amounts are in the currency's minor unit (cents), as Stripe gives them.
-
-
-@dataclass(frozen=True)
-class BillingPrice:
-    id: str
-    plan_id: str | None  # the price's lookup_key: the id of the plan it sells
-
-
-@dataclass(frozen=True)
-class BillingSubscription:
-    id: str
-    customer_id: str
-    status: str  # active, trialing, past_due, unpaid, canceled, incomplete, incomplete_expired, paused
-    plan_id: str | None  # the lookup_key of its (first) item's price
-    item_id: str
-    price_id: str
-    cancel_at_period_end: bool
-    cancel_at: int | None
-    current_period_start: int
-    current_period_end: int
-    trial_start: int | None
-    trial_end: int | None
-    amount: int
-    currency: str
-    interval: str
-    trial_period_days: int | None
-    user_id: str | None = None  # the metadata this service set on it
-
-
-@dataclass(frozen=True)
-class BillingInvoice:
-    number: str | None
-    currency: str
-    amount_paid: int
-    period_start: int | None  # the service period its subscription lines cover
-    period_end: int | None
-    hosted_url: str | None
-    pdf: str | None
-    created: int
-
-
-@dataclass(frozen=True)
-class CheckoutSession:
-    id: str
-    url: str
-
-
-@dataclass(frozen=True)
-class BillingEvent:
-    """A verified webhook event, reduced to what locates the subscription it concerns."""
-
-    id: str
-    type: str
-    subscription_id: str | None
-    customer_id: str | None
-    user_id: str | None  # client_reference_id or the metadata this service set
+# The data it exchanges are the models of ``core.models.billing``.
 
 
 class BillingGateway(Protocol):
@@ -146,19 +112,19 @@ class BillingGateway(Protocol):
 
 
 class TradingAccount(Protocol):
-    """A key's trading on the exchange. Orders and positions are ccxt's unified structures (dicts)."""
+    """A key's trading on the exchange, in the typed models of ``core.models.trading``."""
 
-    def rules(self, symbol: str) -> Any: ...
+    def rules(self, symbol: str) -> MarketRules: ...
 
-    def last_price(self, symbol: str) -> float: ...
+    def mark_price(self, symbol: str) -> float: ...
 
-    def open_orders(self, symbol: str) -> list[dict[str, Any]]: ...
+    def open_orders(self, symbol: str) -> list[ExchangeOrder]: ...
 
-    def order_history(self, symbol: str) -> list[dict[str, Any]]: ...
+    def order_history(self, symbol: str) -> list[ExchangeOrder]: ...
 
-    def trades(self, symbol: str) -> list[dict[str, Any]]: ...
+    def fills(self, symbol: str, since_ms: int | None = None) -> list[ExchangeFill]: ...
 
-    def position(self, symbol: str) -> dict[str, Any] | None: ...
+    def position(self, symbol: str) -> ExchangePosition | None: ...
 
     def set_leverage(self, symbol: str, leverage: int) -> None: ...
 
@@ -166,10 +132,26 @@ class TradingAccount(Protocol):
 
     def cancel_all_orders(self, symbol: str) -> None: ...
 
-    def close_position(self, symbol: str, client_order_id: str) -> dict[str, Any] | None: ...
+    def cancel_order(self, symbol: str, client_order_id: str, conditional: bool) -> None:
+        """Cancels one order by its client id; an order already gone is not an error."""
+        ...
 
-    def place(self, symbol: str, order: Any) -> dict[str, Any]:
+    def close_position(self, symbol: str, client_order_id: str) -> ExchangeOrder | None: ...
+
+    def place(self, symbol: str, order: OrderSpec) -> ExchangeOrder:
         """Places the order; after a timeout or an unknown outcome, finds it by client order id first."""
         ...
 
-    def find_order(self, symbol: str, client_order_id: str, conditional: bool) -> dict[str, Any] | None: ...
+    def find_order(self, symbol: str, client_order_id: str, conditional: bool) -> ExchangeOrder | None: ...
+
+
+class TradeEventPublisher(Protocol):
+    """The application's event bus (``trades.md``): ``Order Placed``, ``Take Profit Filled`` ..."""
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class Counter(Protocol):
+    """Counts outcomes an alarm watches (orders placed, compensations, failed compensations, repairs)."""
+
+    def count(self, name: str, value: int = 1) -> None: ...

@@ -4,14 +4,16 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.aws import serialize_dynamodb_writes
+from local.aws import provision_messaging, serialize_dynamodb_writes
 from local.seed import seed_reference_data
 from local.template import create_table_request, load_template
 
 
 @pytest.fixture
 def aws(monkeypatch):
-    """A fresh moto account holding the template's tables and the reference data, with the functions' env."""
+    """A fresh moto account holding the template's tables, buses and queues and the reference data, with the
+    functions' env."""
+    from core import wiring
     from core.config import get_settings
 
     template = load_template()
@@ -24,9 +26,12 @@ def aws(monkeypatch):
         for name, value in globals_env.items():
             monkeypatch.setenv(name, str(template.resolve(value)))
         get_settings.cache_clear()
+        wiring.reset()
+        provision_messaging(template, boto3.client)
         seed_reference_data()
         yield template
     get_settings.cache_clear()
+    wiring.reset()
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +47,7 @@ def exchange_simulator():
 def exchange(aws, exchange_simulator, monkeypatch):
     """The exchange functions' environment: the simulator as the exchange, a KMS key for secrets."""
     from adapters.exchange.binance import market_cache
+    from core import wiring
     from core.config import get_settings
 
     key_id = boto3.client("kms").create_key(Description="exchange secrets")["KeyMetadata"]["KeyId"]
@@ -51,7 +57,53 @@ def exchange(aws, exchange_simulator, monkeypatch):
     monkeypatch.setenv("EXCHANGE_TIMEOUT_MS", "2000")
     monkeypatch.setenv("IDEMPOTENCY_TABLE_NAME", "trading-api-local-idempotency")
     get_settings.cache_clear()
+    wiring.reset()
     market_cache().clear()
     yield exchange_simulator.simulator
     exchange_simulator.simulator.set_faults()
     market_cache().clear()
+
+
+class TradeEvents:
+    """What reached the trade event bus: a rule on it delivers every event to a queue the test reads."""
+
+    def __init__(self, bus_name: str) -> None:
+        self._sqs = boto3.client("sqs")
+        self._url = self._sqs.create_queue(QueueName="test-trade-events")["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=self._url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events = boto3.client("events")
+        events.put_rule(
+            Name="test-all-trade-events",
+            EventBusName=bus_name,
+            EventPattern='{"source": ["trading-api.trades"]}',
+        )
+        events.put_targets(
+            Rule="test-all-trade-events", EventBusName=bus_name, Targets=[{"Id": "queue", "Arn": arn}]
+        )
+        self.received: list[dict] = []
+
+    def read(self) -> list[dict]:
+        """Every event so far, oldest first (each once)."""
+        import json
+
+        while True:
+            messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return self.received
+            for message in messages:
+                self.received.append(json.loads(message["Body"]))
+                self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
+
+    def types(self) -> list[str]:
+        return [event["detail-type"] for event in self.read()]
+
+
+@pytest.fixture
+def trade_events(aws) -> TradeEvents:
+    from core.config import get_settings
+
+    return TradeEvents(get_settings().event_bus_name)

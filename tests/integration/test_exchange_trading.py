@@ -259,8 +259,8 @@ def test_the_stop_failing_closes_the_position_and_cancels_the_take_profits(key, 
     assert position(key) is None
     assert open_orders(key) == []
     (record,) = manual_records(USER_A)
-    assert record["outcome"] == "COMPENSATED"
-    assert len(record["compensations"]) == 2
+    assert record["state"] == "COMPENSATED"
+    assert [step["step"] for step in record["journal"]][-2:] == ["compensate", "compensated"]
     assert [o["role"] for o in record["orders"]] == ["entry"]
 
 

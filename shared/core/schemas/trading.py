@@ -9,72 +9,12 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from pydantic_core.core_schema import ErrorType
 
-from core.models.trading import EntryType, ManualOrderRecord, ManualOrderRequest, Side, StopTriggerType
+from core.models.trading import EntryType, OrderRequest, Side, StopTriggerType, TradeRecord
 from core.schemas.exchange import Symbol
-from core.schemas.types import JsonNumber
+from core.schemas.types import IntegerInput, JsonNumber, NumberInput
 
-Price = Annotated[float, Field(gt=0)]
-
-ORDER_FIELDS = (
-    "id",
-    "clientOrderId",
-    "timestamp",
-    "datetime",
-    "symbol",
-    "type",
-    "timeInForce",
-    "postOnly",
-    "reduceOnly",
-    "side",
-    "price",
-    "stopPrice",
-    "amount",
-    "cost",
-    "average",
-    "filled",
-    "remaining",
-    "status",
-    "fee",
-    "trades",
-    "fees",
-)
-TRADE_FIELDS = (
-    "id",
-    "order",
-    "symbol",
-    "type",
-    "datetime",
-    "side",
-    "takerOrMaker",
-    "price",
-    "amount",
-    "cost",
-    "fee",
-    "fees",
-)
-POSITION_FIELDS = (
-    "symbol",
-    "contracts",
-    "contractSize",
-    "unrealizedPnl",
-    "leverage",
-    "liquidationPrice",
-    "collateral",
-    "notional",
-    "markPrice",
-    "entryPrice",
-    "initialMargin",
-    "initialMarginPercentage",
-    "maintenanceMargin",
-    "maintenanceMarginPercentage",
-    "marginRatio",
-    "datetime",
-    "marginMode",
-    "marginType",
-    "side",
-    "hedged",
-    "percentage",
-)
+# Request numbers: finite JSON numbers or numeric strings, never booleans (core.schemas.types).
+Price = Annotated[NumberInput, Field(gt=0)]
 
 
 _BUILT_IN_ERRORS = frozenset(get_args(ErrorType))
@@ -102,13 +42,13 @@ class ManualOrderBody(BaseModel):
     type: Literal["LIMIT", "MARKET", "TRAILING_STOP"]
     side: Literal["BUY", "SELL"]
     price: Price | None = None
-    amount: Annotated[float, Field(gt=0)]
+    amount: Annotated[NumberInput, Field(gt=0)]
     takeProfitPrices: Annotated[list[Price], Field(max_length=25)] | None = None
     stopTriggerPrice: Price | None = None
     stopTriggerType: Literal["LIMIT", "MARKET"] | None = None
     stopPrice: Price | None = None
-    callbackRate: Annotated[float, Field(ge=0.1, le=5)] | None = None
-    riskProfilePercent: Annotated[float, Field(gt=0, le=100)] | None = None
+    callbackRate: Annotated[NumberInput, Field(ge=0.1, le=5)] | None = None
+    riskProfilePercent: Annotated[NumberInput, Field(gt=0, le=100)] | None = None
 
     @model_validator(mode="wrap")
     @classmethod
@@ -154,8 +94,8 @@ class ManualOrderBody(BaseModel):
             raise ValidationError.from_exception_data(cls.__name__, problems)
         return model
 
-    def to_request(self) -> ManualOrderRequest:
-        return ManualOrderRequest(
+    def to_request(self) -> OrderRequest:
+        return OrderRequest(
             symbol=self.symbol,
             type=EntryType(self.type),
             side=Side(self.side),
@@ -178,50 +118,12 @@ class SymbolBody(BaseModel):
 
 class LeverageBody(BaseModel):
     symbol: Symbol
-    leverage: Annotated[int, Field(ge=1, le=125)]
+    leverage: Annotated[IntegerInput, Field(ge=1, le=125)]
 
 
 class MarginBody(BaseModel):
     symbol: Symbol
     type: Literal["ISOLATED", "CROSSED"]
-
-
-def _api_symbol(value: Any) -> Any:
-    return value.split(":", 1)[0] if isinstance(value, str) else value
-
-
-def order_out(order: dict[str, Any]) -> dict[str, Any]:
-    shaped = {name: order.get(name) for name in ORDER_FIELDS}
-    shaped["symbol"] = _api_symbol(order.get("symbol"))
-    shaped["stopPrice"] = (
-        order.get("stopPrice") if order.get("stopPrice") is not None else order.get("triggerPrice")
-    )
-    info = order.get("info") or {}
-    # ccxt reports a conditional order as a plain limit/market order with a trigger price; the API names
-    # it as Binance does (take_profit, stop, stop_market, trailing_stop_market ...).
-    if info.get("orderType") or info.get("origType"):
-        original = str(info.get("orderType") or info.get("origType") or info.get("type") or "").lower()
-        if original:
-            shaped["type"] = original
-    shaped["trades"] = order.get("trades") or []
-    shaped["fees"] = order.get("fees") or []
-    return shaped
-
-
-def trade_out(trade: dict[str, Any]) -> dict[str, Any]:
-    shaped = {name: trade.get(name) for name in TRADE_FIELDS}
-    shaped["symbol"] = _api_symbol(trade.get("symbol"))
-    shaped["fees"] = trade.get("fees") or ([trade["fee"]] if trade.get("fee") else [])
-    return shaped
-
-
-def position_out(position: dict[str, Any] | None) -> dict[str, Any] | None:
-    if position is None:
-        return None
-    shaped = {name: position.get(name) for name in POSITION_FIELDS}
-    shaped["symbol"] = _api_symbol(position.get("symbol"))
-    shaped["marginType"] = position.get("marginMode")
-    return shaped
 
 
 class ManualHistoryItem(BaseModel):
@@ -238,7 +140,7 @@ class ManualHistoryItem(BaseModel):
     createdAt: str
 
     @classmethod
-    def of(cls, record: ManualOrderRecord) -> ManualHistoryItem:
+    def of(cls, record: TradeRecord) -> ManualHistoryItem:
         return cls(
             orderId=record.order_id,
             price=record.price,

@@ -1,4 +1,4 @@
-"""A key's orders, trades, position and settings on the exchange, with the key rules of every route.
+"""A key's orders, trades and position on the exchange, with the key rules of every route.
 
 | rule                                        | answer |
 |---------------------------------------------|--------|
@@ -11,15 +11,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from core.errors import ExchangeKeyInactive, ExchangeKeyTypeInvalid, ExchangeKeyTypeUnsupported, NotFoundError
+from core.errors import ExchangeKeyInactive, ExchangeKeyTypeInvalid, ExchangeKeyTypeUnsupported
 from core.models.exchange import ExchangeKey, KeyStatus, StrategyType, TradeType
-from core.models.trading import ManualOrderRequest
-from core.ports import ExchangeConnector, SecretCipher, TradingAccount
-from core.repositories.exchange_keys import ExchangeKeyRepository
-from core.services.manual_orders import ClientOrderIds, ManualOrderService
+from core.models.trading import ExchangeFill, ExchangeOrder, ExchangePosition, OrderRequest, Origin
+from core.services.key_accounts import KeyAccounts
+from core.services.order_engine import OrderEngine, PlacedTrade, TradeOwner
+from core.services.order_planner import ClientOrderIds
 
 
 def futures_only(key: ExchangeKey) -> None:
@@ -40,60 +37,45 @@ def trading_allowed(key: ExchangeKey) -> None:
 
 
 class TradingService:
-    def __init__(
-        self,
-        keys: ExchangeKeyRepository,
-        connector: ExchangeConnector,
-        cipher: SecretCipher,
-        manual_orders: ManualOrderService,
-    ) -> None:
-        self._keys = keys
-        self._connector = connector
-        self._cipher = cipher
-        self._manual_orders = manual_orders
+    def __init__(self, accounts: KeyAccounts, engine: OrderEngine) -> None:
+        self._accounts = accounts
+        self._engine = engine
 
-    def _account(
-        self, user_id: str, key_id: str, *rules: Callable[[ExchangeKey], None]
-    ) -> tuple[ExchangeKey, TradingAccount]:
-        """The caller's key (404 otherwise), checked by ``rules`` in order, connected to the exchange."""
-        found = self._keys.get_with_secret(user_id, key_id)
-        if found is None:
-            raise NotFoundError
-        key, ciphertext = found
-        for rule in rules:
-            rule(key)
-        secret = self._cipher.decrypt(user_id, key.id, ciphertext)
-        account = self._connector.account(key.exchange_id, key.trade_type, key.api_key, secret)
-        return key, account  # type: ignore[return-value]
+    def open_orders(self, user_id: str, key_id: str, symbol: str) -> list[ExchangeOrder]:
+        return self._accounts.trading(user_id, key_id)[1].open_orders(symbol)
 
-    def open_orders(self, user_id: str, key_id: str, symbol: str) -> list[dict[str, Any]]:
-        return self._account(user_id, key_id)[1].open_orders(symbol)
+    def order_history(self, user_id: str, key_id: str, symbol: str) -> list[ExchangeOrder]:
+        return self._accounts.trading(user_id, key_id)[1].order_history(symbol)
 
-    def order_history(self, user_id: str, key_id: str, symbol: str) -> list[dict[str, Any]]:
-        return self._account(user_id, key_id)[1].order_history(symbol)
+    def trades(self, user_id: str, key_id: str, symbol: str) -> list[ExchangeFill]:
+        return self._accounts.trading(user_id, key_id)[1].fills(symbol)
 
-    def trades(self, user_id: str, key_id: str, symbol: str) -> list[dict[str, Any]]:
-        return self._account(user_id, key_id)[1].trades(symbol)
-
-    def position(self, user_id: str, key_id: str, symbol: str) -> dict[str, Any] | None:
-        return self._account(user_id, key_id, futures_only)[1].position(symbol)
+    def position(self, user_id: str, key_id: str, symbol: str) -> ExchangePosition | None:
+        return self._accounts.trading(user_id, key_id, futures_only)[1].position(symbol)
 
     def set_leverage(self, user_id: str, key_id: str, symbol: str, leverage: int) -> None:
-        self._account(user_id, key_id, futures_only, trading_allowed)[1].set_leverage(symbol, leverage)
+        self._accounts.trading(user_id, key_id, futures_only, trading_allowed)[1].set_leverage(
+            symbol, leverage
+        )
 
     def set_margin_mode(self, user_id: str, key_id: str, symbol: str, margin_type: str) -> None:
         mode = {"ISOLATED": "isolated", "CROSSED": "cross"}[margin_type]
-        self._account(user_id, key_id, futures_only, trading_allowed)[1].set_margin_mode(symbol, mode)
+        self._accounts.trading(user_id, key_id, futures_only, trading_allowed)[1].set_margin_mode(
+            symbol, mode
+        )
 
     def cancel_position(self, user_id: str, key_id: str, symbol: str) -> None:
-        """Cancels every open and conditional order on the symbol, then closes the position (reduce-only)."""
-        key, account = self._account(user_id, key_id, futures_only, trading_allowed)
+        """Cancels every open and conditional order on the symbol, then closes the position (reduce-only).
+
+        The trades open on the symbol end with it (reason MANUAL)."""
+        key, account = self._accounts.trading(user_id, key_id, futures_only, trading_allowed)
         account.cancel_all_orders(symbol)
-        account.close_position(symbol, ClientOrderIds.for_request(user_id, key.id, None).close)
+        closed = account.close_position(symbol, ClientOrderIds.for_request(user_id, key.id, None).close)
+        self._engine.end_replaced_trades(key.id, symbol, closed)
 
     def place_manual_order(
-        self, user_id: str, key_id: str, request: ManualOrderRequest, idempotency_key: str | None
-    ) -> list[dict[str, Any]]:
-        key, account = self._account(user_id, key_id, manual_futures, trading_allowed)
-        ids = ClientOrderIds.for_request(user_id, key.id, idempotency_key)
-        return self._manual_orders.place(account, user_id, key.id, request, ids)
+        self, user_id: str, key_id: str, request: OrderRequest, idempotency_key: str | None
+    ) -> PlacedTrade:
+        key, account = self._accounts.trading(user_id, key_id, manual_futures, trading_allowed)
+        ids = ClientOrderIds.for_request(user_id, key.id, idempotency_key, Origin.MANUAL)
+        return self._engine.place(account, TradeOwner(user_id, key.id, Origin.MANUAL), request, ids)

@@ -10,15 +10,21 @@ from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.exchange.ccxt_loader import ccxt_module
 from adapters.exchange.errors import exchange_errors
+from adapters.exchange.shapes import api_symbol
 from core.config import Settings, get_settings
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
+from core.models.trading import PriceRange
 from core.services.valuation import STABLECOINS
 
+if TYPE_CHECKING:
+    from adapters.exchange.trading import BinanceTradingAccount
+
 QUOTE = "USDT"
+CANDLES_PER_READ = 1000  # weight 5 on USD-M for up to 1000 candles
 
 
 def market_symbol(symbol: str, trade_type: TradeType) -> str:
@@ -26,10 +32,6 @@ def market_symbol(symbol: str, trade_type: TradeType) -> str:
     if trade_type is TradeType.FUTURES and ":" not in symbol:
         return f"{symbol}:{symbol.split('/')[1]}"
     return symbol
-
-
-def api_symbol(market: str) -> str:
-    return market.split(":", 1)[0]
 
 
 def _exchange_class(trade_type: TradeType) -> type:
@@ -165,6 +167,23 @@ class BinanceMarketData:
             if ticker.get("last")
         }
 
+    def price_range(self, symbol: str, trade_type: TradeType, since_ms: int) -> PriceRange | None:
+        """One candles request: the lowest and highest price of the 1-minute candles since ``since_ms``.
+
+        The last candle may still be forming; ``until_ms`` is its end, and the monitor reads from its
+        opening again next time."""
+        client = market_cache().public_client(trade_type)
+        minute = since_ms - since_ms % 60_000  # Binance starts at the first candle opening at or after it
+        with exchange_errors():
+            candles = client.fetch_ohlcv(market_symbol(symbol, trade_type), "1m", minute, CANDLES_PER_READ)
+        if not candles:
+            return None
+        return PriceRange(
+            low=min(float(candle[3]) for candle in candles),
+            high=max(float(candle[2]) for candle in candles),
+            until_ms=int(candles[-1][0]) + 60_000,
+        )
+
 
 class BinanceConnector:
     """Builds exchange access for the business logic (``core.ports.ExchangeConnector``)."""
@@ -172,7 +191,11 @@ class BinanceConnector:
     def account(
         self, exchange_id: ExchangeId, trade_type: TradeType, api_key: str, secret: str
     ) -> BinanceAccount:
-        # Trading lives in its own module; importing it costs nothing until a function trades.
+        return BinanceAccount(trade_type, api_key, secret)
+
+    def trading_account(
+        self, exchange_id: ExchangeId, trade_type: TradeType, api_key: str, secret: str
+    ) -> BinanceTradingAccount:
         from adapters.exchange.trading import BinanceTradingAccount
 
         return BinanceTradingAccount(trade_type, api_key, secret)

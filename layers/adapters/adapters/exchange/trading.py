@@ -23,16 +23,59 @@ from typing import Any
 from adapters.exchange.binance import BinanceAccount, market_symbol
 from adapters.exchange.ccxt_loader import ccxt_errors
 from adapters.exchange.errors import exchange_errors, translate
+from adapters.exchange.shapes import to_fill, to_order, to_position
 from core.models.exchange import TradeType
-from core.models.trading import MarketRules, OrderKind, OrderSpec
+from core.models.trading import (
+    ExchangeFill,
+    ExchangeOrder,
+    ExchangePosition,
+    MarketRules,
+    OrderKind,
+    OrderSpec,
+)
 
 
-def _timestamp(order: dict[str, Any]) -> int:
-    return int(order.get("timestamp") or 0)
+def _timestamp(order: ExchangeOrder | ExchangeFill) -> int:
+    return int(order.timestamp or 0)
 
 
-def _step(value: Any) -> Decimal:
-    return Decimal(str(value)) if value else Decimal("0")
+def _decimal(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    number = Decimal(str(value))
+    return number if number.is_finite() and number > 0 else None
+
+
+def _filters(market: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    raw = (market.get("info") or {}).get("filters") or []
+    return {str(entry.get("filterType")): entry for entry in raw if isinstance(entry, dict)}
+
+
+def market_rules(market: dict[str, Any]) -> MarketRules:
+    """A ccxt market's limits and Binance's raw symbol filters, as the planner checks them."""
+    limits = market.get("limits") or {}
+    filters = _filters(market)
+    percent = filters.get("PERCENT_PRICE") or {}
+    algo = filters.get("MAX_NUM_ALGO_ORDERS") or {}
+    plain = filters.get("MAX_NUM_ORDERS") or {}
+    market_lot = filters.get("MARKET_LOT_SIZE") or {}
+    algo_limit = algo.get("limit", algo.get("maxNumAlgoOrders"))
+    plain_limit = plain.get("limit", plain.get("maxNumOrders"))
+    return MarketRules(
+        amount_step=_decimal(market["precision"]["amount"]) or Decimal("0"),
+        price_step=_decimal(market["precision"]["price"]) or Decimal("0"),
+        min_amount=_decimal((limits.get("amount") or {}).get("min")) or Decimal("0"),
+        max_amount=_decimal((limits.get("amount") or {}).get("max")),
+        max_market_amount=_decimal(market_lot.get("maxQty"))
+        or _decimal((limits.get("market") or {}).get("max")),
+        min_cost=_decimal((limits.get("cost") or {}).get("min")),
+        min_price=_decimal((limits.get("price") or {}).get("min")),
+        max_price=_decimal((limits.get("price") or {}).get("max")),
+        band_up=_decimal(percent.get("multiplierUp")),
+        band_down=_decimal(percent.get("multiplierDown")),
+        max_conditional_orders=int(algo_limit) if algo_limit is not None else None,
+        max_open_orders=int(plain_limit) if plain_limit is not None else None,
+    )
 
 
 class BinanceTradingAccount(BinanceAccount):
@@ -45,48 +88,50 @@ class BinanceTradingAccount(BinanceAccount):
 
     def rules(self, symbol: str) -> MarketRules:
         with exchange_errors():
-            market = self.client.market(self._symbol(symbol))
-        limits = market.get("limits") or {}
-        min_cost = (limits.get("cost") or {}).get("min")
-        return MarketRules(
-            amount_step=_step(market["precision"]["amount"]),
-            price_step=_step(market["precision"]["price"]),
-            min_amount=_step((limits.get("amount") or {}).get("min")),
-            min_cost=_step(min_cost) if min_cost else None,
-        )
+            return market_rules(self.client.market(self._symbol(symbol)))
 
-    def last_price(self, symbol: str) -> float:
+    def mark_price(self, symbol: str) -> float:
         with exchange_errors():
+            if self.futures:
+                ticker = self.client.fetch_mark_price(self._symbol(symbol))
+                return float(ticker.get("markPrice") or ticker["last"])
             return float(self.client.fetch_ticker(self._symbol(symbol))["last"])
 
-    def open_orders(self, symbol: str) -> list[dict[str, Any]]:
+    def open_orders(self, symbol: str) -> list[ExchangeOrder]:
         market = self._symbol(symbol)
         with exchange_errors():
-            orders = list(self.client.fetch_open_orders(market))
+            orders = [to_order(order) for order in self.client.fetch_open_orders(market)]
             if self.futures:
-                orders += self.client.fetch_open_orders(market, None, None, {"trigger": True})
+                conditional = self.client.fetch_open_orders(market, None, None, {"trigger": True})
+                orders += [to_order(order, conditional=True) for order in conditional]
         return sorted(orders, key=_timestamp)
 
-    def order_history(self, symbol: str) -> list[dict[str, Any]]:
+    def order_history(self, symbol: str) -> list[ExchangeOrder]:
         market = self._symbol(symbol)
         with exchange_errors():
-            orders = list(self.client.fetch_orders(market))
+            orders = [to_order(order) for order in self.client.fetch_orders(market)]
             if self.futures:
                 # A triggered conditional order lives on as the regular order it became; the others
                 # (open, canceled, rejected) only exist in the conditional list.
                 conditional = self.client.fetch_orders(market, None, None, {"trigger": True})
-                orders += [order for order in conditional if order.get("status") != "closed"]
+                orders += [
+                    to_order(order, conditional=True)
+                    for order in conditional
+                    if order.get("status") != "closed"
+                ]
         return sorted(orders, key=_timestamp, reverse=True)
 
-    def trades(self, symbol: str) -> list[dict[str, Any]]:
+    def fills(self, symbol: str, since_ms: int | None = None) -> list[ExchangeFill]:
         with exchange_errors():
-            trades = self.client.fetch_my_trades(self._symbol(symbol))
-        return sorted(trades, key=_timestamp, reverse=True)
+            fills = [to_fill(fill) for fill in self.client.fetch_my_trades(self._symbol(symbol), since_ms)]
+        return sorted(fills, key=_timestamp, reverse=True)
 
-    def position(self, symbol: str) -> dict[str, Any] | None:
+    def position(self, symbol: str) -> ExchangePosition | None:
         with exchange_errors():
             positions = self.client.fetch_positions([self._symbol(symbol)], {"useV2": True})
-        open_positions = [position for position in positions if float(position.get("contracts") or 0)]
+        open_positions = [
+            to_position(position) for position in positions if float(position.get("contracts") or 0)
+        ]
         return open_positions[0] if open_positions else None
 
     def set_leverage(self, symbol: str, leverage: int) -> None:
@@ -110,44 +155,57 @@ class BinanceTradingAccount(BinanceAccount):
             if self.futures:
                 self.client.cancel_all_orders(market, {"trigger": True})
 
-    def close_position(self, symbol: str, client_order_id: str) -> dict[str, Any] | None:
+    def cancel_order(self, symbol: str, client_order_id: str, conditional: bool) -> None:
+        params: dict[str, Any] = {"clientOrderId": client_order_id}
+        if conditional:
+            params["trigger"] = True
+        with exchange_errors(), suppress(ccxt_errors().OrderNotFound):  # already filled, cancelled or gone
+            self.client.cancel_order(None, self._symbol(symbol), params)
+
+    def close_position(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
         position = self.position(symbol)
         if position is None:
             return None
-        side = "sell" if position.get("side") == "long" else "buy"
+        side = "sell" if position.side == "long" else "buy"
         with exchange_errors():
-            return self.client.create_order(
-                self._symbol(symbol),
-                "market",
-                side,
-                abs(float(position["contracts"])),
-                None,
-                {"reduceOnly": True, "clientOrderId": client_order_id},
+            return to_order(
+                self.client.create_order(
+                    self._symbol(symbol),
+                    "market",
+                    side,
+                    position.contracts,
+                    None,
+                    {"reduceOnly": True, "clientOrderId": client_order_id},
+                )
             )
 
-    def find_order(self, symbol: str, client_order_id: str, conditional: bool) -> dict[str, Any] | None:
+    def find_order(self, symbol: str, client_order_id: str, conditional: bool) -> ExchangeOrder | None:
         errors = ccxt_errors()
         params: dict[str, Any] = {"clientOrderId": client_order_id}
         if conditional:
             params["trigger"] = True
         try:
-            return self.client.fetch_order(None, self._symbol(symbol), params)
+            return to_order(
+                self.client.fetch_order(None, self._symbol(symbol), params), conditional=conditional
+            )
         except errors.OrderNotFound:
             return None
         except errors.BaseError as error:
             raise translate(error) from None
 
-    def place(self, symbol: str, order: OrderSpec) -> dict[str, Any]:
+    def place(self, symbol: str, order: OrderSpec) -> ExchangeOrder:
         errors = ccxt_errors()
         kind, params, price = self._order_parameters(order)
+        conditional = order.kind.conditional
         try:
-            return self.client.create_order(
+            placed = self.client.create_order(
                 self._symbol(symbol), kind, order.side.value.lower(), order.amount, price, params
             )
+            return to_order(placed, conditional=conditional)
         except (errors.OperationFailed, errors.InvalidOrder) as error:
             # A timeout or 5xx may hide an accepted order, and a retried request may meet its own
             # earlier order (duplicate client id): look before anything is sent again.
-            found = self.find_order(symbol, order.client_order_id, order.kind.conditional)
+            found = self.find_order(symbol, order.client_order_id, conditional)
             if found is not None:
                 return found
             raise translate(error) from None

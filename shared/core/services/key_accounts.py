@@ -1,0 +1,35 @@
+"""The one place that opens a key's exchange account: load the key, check its rules, decrypt, connect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.errors import NotFoundError
+from core.models.exchange import ExchangeKey
+from core.ports import ExchangeConnector, SecretCipher, TradingAccount
+from core.repositories.exchange_keys import ExchangeKeyRepository
+
+KeyRule = Callable[[ExchangeKey], None]
+
+
+class KeyAccounts:
+    def __init__(
+        self, keys: ExchangeKeyRepository, connector: ExchangeConnector, cipher: SecretCipher
+    ) -> None:
+        self._keys = keys
+        self._connector = connector
+        self._cipher = cipher
+
+    def trading(self, user_id: str, key_id: str, *rules: KeyRule) -> tuple[ExchangeKey, TradingAccount]:
+        """The caller's key (404 otherwise), checked by ``rules`` in order, connected for trading."""
+        found = self._keys.get_with_secret(user_id, key_id)
+        if found is None:
+            raise NotFoundError
+        key, ciphertext = found
+        for rule in rules:
+            rule(key)
+        return key, self.connect(key, ciphertext)
+
+    def connect(self, key: ExchangeKey, ciphertext: bytes) -> TradingAccount:
+        secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
+        return self._connector.trading_account(key.exchange_id, key.trade_type, key.api_key, secret)
