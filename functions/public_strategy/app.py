@@ -1,10 +1,30 @@
-"""PublicStrategyExpressJSv1: risk profiles and automated strategies."""
+"""PublicStrategyExpressJSv1: risk profiles, automated strategies and each strategy's public track record."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import Field
 
 from core import wiring
 from core.api import create_resolver, lambda_entrypoint
+from core.api.fields import Uuid
+from core.api.pagination import PageToken
+from core.models.strategy_track import Interval
 from core.schemas.catalog import RiskProfileList, RiskProfileOut, StrategyList, StrategyOut
+from core.schemas.strategy_performance import (
+    HistoryItemOut,
+    HistoryOut,
+    PerformanceOut,
+    StrategyTradeOut,
+    StrategyTradesOut,
+)
 
 app = create_resolver()
+StrategyId = Annotated[Uuid, Path()]
+IntervalQuery = Annotated[
+    Interval, Query(description="Range interval: 1d (UTC days) or 1M (calendar months)")
+]
+Limit = Annotated[int, Field(ge=1, le=1000), Query(description="How many periods, newest first (max 1000)")]
 
 
 @app.get("/v1/pub/strategy/profile/list", summary="List strategy risk profiles", tags=["Public"])
@@ -17,6 +37,38 @@ def list_risk_profiles() -> RiskProfileList:
 def list_strategies() -> StrategyList:
     return StrategyList(
         items=[StrategyOut.of(strategy) for strategy in wiring.catalog_service().strategies()]
+    )
+
+
+@app.get("/v1/pub/strategy/<STRATEGY_ID>/history", summary="List strategy history", tags=["Public"])
+def strategy_history(
+    STRATEGY_ID: StrategyId, interval: IntervalQuery = Interval.DAY, limit: Limit = 30
+) -> HistoryOut:
+    periods = wiring.strategy_performance_service().history(STRATEGY_ID, interval, limit)
+    return HistoryOut(items=[HistoryItemOut.of(period) for period in periods])
+
+
+@app.get("/v1/pub/strategy/<STRATEGY_ID>/performance", summary="Get strategy performance", tags=["Public"])
+def strategy_performance(
+    STRATEGY_ID: StrategyId, interval: IntervalQuery = Interval.DAY, limit: Limit = 30
+) -> PerformanceOut:
+    return PerformanceOut.of(wiring.strategy_performance_service().performance(STRATEGY_ID, interval, limit))
+
+
+@app.get(
+    "/v1/pub/strategy/<STRATEGY_ID>/trades", summary="List the strategy's closed trades", tags=["Public"]
+)
+def strategy_trades(
+    STRATEGY_ID: StrategyId,
+    limit: Annotated[int, Field(ge=1, le=1000), Query()] = 30,
+    nextToken: Annotated[PageToken | None, Query()] = None,
+) -> StrategyTradesOut:
+    scope = f"strategy-trades:{STRATEGY_ID}"
+    tokens = wiring.page_tokens()
+    page = wiring.strategy_performance_service().trades(STRATEGY_ID, limit, tokens.decode(nextToken, scope))
+    return StrategyTradesOut(
+        items=[StrategyTradeOut.of(trade) for trade in page.trades],
+        nextToken=tokens.encode(page.next_start_key, scope),
     )
 
 

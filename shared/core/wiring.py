@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from core.services.key_accounts import KeyAccounts
     from core.services.market import MarketService
     from core.services.order_engine import OrderEngine
+    from core.services.strategy_performance import StrategyPerformanceService
     from core.services.subscription import SubscriptionService
     from core.services.trade_history import TradeHistoryService
     from core.services.trade_monitor import TradeMonitor
@@ -88,6 +89,15 @@ def billing_service() -> BillingService:
         cancel_url=settings.checkout_cancel_url,
         on_plan_changed=on_plan_changed,
     )
+
+
+@cache
+def strategy_performance_service() -> StrategyPerformanceService:
+    """A strategy's public track record: history, performance and its trades."""
+    from core.repositories.strategy_trades import StrategyTradeRepository
+    from core.services.strategy_performance import StrategyPerformanceService
+
+    return StrategyPerformanceService(catalog_repository(), StrategyTradeRepository())
 
 
 # ---------------------------------------------------------------- market data and trade history
@@ -173,6 +183,7 @@ _FACTORIES = (
     catalog_service,
     subscription_service,
     billing_service,
+    strategy_performance_service,
     market_service,
     trade_history_service,
     key_accounts,
