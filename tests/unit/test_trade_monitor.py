@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from core.errors import ExchangeBadRequest
 from core.models.trading import EntryType, OrderKind, OrderRequest, Side, TradeState
 from core.services.order_engine import OrderEngine, TradeOwner
 from core.services.order_planner import ClientOrderIds
@@ -185,3 +186,30 @@ def test_the_weight_budget_defers_what_it_cannot_pay_for_to_the_next_run():
     world.monitor._weight_budget = 100
     world.move(19255)
     assert world.monitor.run().take_profits_filled == 1
+
+
+def test_a_compensation_that_failed_is_completed_so_the_433_the_user_got_is_true():
+    # Given a stop the exchange refused, and an exchange unreachable while the order was being undone
+    world = World()
+    world.exchange.failing = {OrderKind.STOP_MARKET}
+    real_cancel = world.exchange.cancel_all_orders
+
+    def unreachable_after_entry(symbol):
+        if "place:market" in world.exchange.calls:
+            from core.errors import ServiceUnavailableError
+
+            raise ServiceUnavailableError
+        real_cancel(symbol)
+
+    world.exchange.cancel_all_orders = unreachable_after_entry  # type: ignore[method-assign]
+    with pytest.raises(ExchangeBadRequest):
+        world.place()
+    world.exchange.cancel_all_orders = real_cancel  # type: ignore[method-assign]
+    assert world.exchange.position_size == 0.05
+    # When the monitor finds the stale record
+    world.clock[0] += 10**13
+    world.monitor.run()
+    # Then the position is closed and nothing of the trade is left on the book
+    assert world.exchange.position_size == 0
+    assert not world.exchange.open_orders("BTC/USDT")
+    assert world.record().state is TradeState.COMPENSATED

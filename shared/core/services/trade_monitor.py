@@ -431,6 +431,16 @@ class TradeMonitor:
                 record, "the request stopped before its entry", "marked failed: nothing was placed", report
             )
             return
+        if record.failure is not None:
+            # The request answered that the trade was undone (its compensation then failed): make it true.
+            account.cancel_all_orders(record.symbol)
+            account.close_position(record.symbol, ids.close)
+            record.state = TradeState.COMPENSATED
+            self._save(record, "finished by the monitor", "compensation completed")
+            self._repaired(
+                record, "a compensation had failed", "cancelled its orders and closed the position", report
+            )
+            return
         position = account.position(record.symbol)
         if record.entry_type is EntryType.MARKET and position is None:
             account.cancel_all_orders(record.symbol)
