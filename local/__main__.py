@@ -26,7 +26,7 @@ def _layers_on_path() -> None:
 
 
 def run(port: int, host: str = "127.0.0.1") -> None:
-    from local.dev_routes import register_simulator_routes
+    from local.dev_routes import register_simulator_routes, register_strategy_routes
     from local.gateway import Gateway, serve
     from local.stack import LocalStack
 
@@ -34,6 +34,7 @@ def run(port: int, host: str = "127.0.0.1") -> None:
     stack.start()
     gateway = Gateway(stack)
     register_simulator_routes(gateway)
+    register_strategy_routes(gateway)
     server = serve(gateway, host, port)
     url = f"http://{host}:{server.server_address[1]}"
     stack.connect_webhooks(url)
@@ -90,7 +91,7 @@ def invoke(logical_id: str, event_path: Path) -> int:
 
 def seed(stack_name: str | None, table_name: str | None, region: str | None, local: bool = False) -> int:
     """Seeds a deployed stage (by stack or table name) or, with ``local``, the running local stack."""
-    from local.seed import seed_reference_data, table_name_of_stack
+    from local.seed import seed_reference_data, seed_signal_secrets, stage_of_table, table_name_of_stack
 
     _layers_on_path()
     if local:
@@ -109,7 +110,8 @@ def seed(stack_name: str | None, table_name: str | None, region: str | None, loc
         os.environ["AWS_DEFAULT_REGION"] = region
     os.environ["TABLE_NAME"] = table_name or table_name_of_stack(stack_name or "", region)
     result = seed_reference_data()
-    print(f"seeded {os.environ['TABLE_NAME']}: {result}")
+    secrets = seed_signal_secrets(stage_of_table(os.environ["TABLE_NAME"]))
+    print(f"seeded {os.environ['TABLE_NAME']}: {result}; signal secrets created: {secrets}")
     return 0
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
 from local.gateway import Gateway, GatewayResponse
 from local.stack import DevRouteError
+from local.template import LOCAL_STAGE
 
 NO_CONTENT = GatewayResponse(204)
 
@@ -76,3 +79,60 @@ def register_simulator_routes(gateway: Gateway) -> None:
     gateway.add_dev_route(
         r"^/_local/stripe/checkout/(?P<session_id>[\w-]+)/complete$", stripe_checkout_complete
     )
+
+
+def register_strategy_routes(gateway: Gateway) -> None:
+    """``/_local/strategies/{id}/secret`` and ``/_local/strategies/{id}/signal`` (the README's table)."""
+    stack = gateway.stack
+
+    def signal_secret(_: dict[str, Any], strategy_id: str) -> GatewayResponse:
+        from core.signal_secrets import secret_name
+
+        client = stack.aws.client("secretsmanager")
+        try:
+            secret = client.get_secret_value(SecretId=secret_name(LOCAL_STAGE, strategy_id))["SecretString"]
+        except client.exceptions.ResourceNotFoundException:
+            return GatewayResponse.json(404, {"message": f"no strategy {strategy_id}"})
+        return GatewayResponse.json(200, {"secret": secret})
+
+    def send_signal(payload: dict[str, Any], strategy_id: str) -> GatewayResponse:
+        """Fills in what the signal leaves out, posts it to the real route, waits for every follower."""
+        from core.repositories.triggers import TriggerRepository
+        from core.signal_secrets import secret_name
+        from core.timeutil import iso_now
+
+        if "secret" not in payload:
+            client = stack.aws.client("secretsmanager")
+            try:
+                payload["secret"] = client.get_secret_value(SecretId=secret_name(LOCAL_STAGE, strategy_id))[
+                    "SecretString"
+                ]
+            except client.exceptions.ResourceNotFoundException:
+                return GatewayResponse.json(404, {"message": f"no strategy {strategy_id}"})
+        payload.setdefault("timestamp", iso_now())
+        payload.setdefault("signalId", str(uuid.uuid4()))
+        answer = gateway.handle(
+            "POST",
+            f"/v1/hook/strategy/{strategy_id}/signal",
+            {"Content-Type": "application/json"},
+            json.dumps(payload).encode(),
+        )
+        body = json.loads(answer.body) if answer.body else None
+        orders: list[dict[str, Any]] = []
+        if answer.status in (200, 202) and isinstance(body, dict):
+            stack.wait_until_drained("StrategyFanOutFunction", timeout=120)
+            orders = [
+                {
+                    "followId": outcome.follow_id,
+                    "keyId": outcome.key_id,
+                    "userId": outcome.user_id,
+                    "outcome": outcome.outcome.value,
+                    "reason": outcome.reason,
+                    "amount": outcome.amount,
+                }
+                for outcome in TriggerRepository().outcomes(body["triggerId"])
+            ]
+        return GatewayResponse.json(200, {"status": answer.status, "body": body, "orders": orders})
+
+    gateway.add_dev_route(r"^/_local/strategies/(?P<strategy_id>[\w-]+)/secret$", signal_secret, method="GET")
+    gateway.add_dev_route(r"^/_local/strategies/(?P<strategy_id>[\w-]+)/signal$", send_signal)

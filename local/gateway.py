@@ -63,13 +63,13 @@ class Gateway:
         self.stack = stack
         self.routes: list[Route] = stack.template.routes()
         self.openapi = OpenApiSite(stack.template)
-        self._dev_routes = [
-            (re.compile(r"^/_local/token$"), self._token),
-            (re.compile(r"^/_local/jobs/(?P<name>[\w-]+)$"), self._job),
+        self._dev_routes: list[tuple[re.Pattern[str], str, Any]] = [
+            (re.compile(r"^/_local/token$"), "POST", self._token),
+            (re.compile(r"^/_local/jobs/(?P<name>[\w-]+)$"), "POST", self._job),
         ]
 
-    def add_dev_route(self, pattern: str, handler: Any) -> None:
-        self._dev_routes.append((re.compile(pattern), handler))
+    def add_dev_route(self, pattern: str, handler: Any, method: str = "POST") -> None:
+        self._dev_routes.append((re.compile(pattern), method, handler))
 
     # ---------------------------------------------------------------- dispatch
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> GatewayResponse:
@@ -126,11 +126,11 @@ class Gateway:
 
     # ---------------------------------------------------------------- dev routes
     def _dev(self, method: str, path: str, body: bytes) -> GatewayResponse:
-        for pattern, handler in self._dev_routes:
+        for pattern, route_method, handler in self._dev_routes:
             match = pattern.match(path)
             if match:
-                if method != "POST":
-                    return ROUTE_NOT_FOUND
+                if method != route_method:
+                    continue
                 try:
                     payload = json.loads(body) if body.strip() else {}
                 except ValueError:

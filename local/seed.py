@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REFERENCE_DATA = Path(__file__).with_name("reference_data.json")
 
@@ -34,6 +35,35 @@ def seed_reference_data() -> SeedResult:
     for strategy in data["strategies"]:
         catalog.put_strategy(Strategy(**strategy))
     return SeedResult(len(data["plans"]), len(data["risk_profiles"]), len(data["strategies"]))
+
+
+def seed_signal_secrets(stage: str, secrets_manager: Any = None) -> int:
+    """Gives each reference strategy its signal secret in Secrets Manager, unless it has one (rotate with
+    ``aws secretsmanager put-secret-value``; the README says how). Returns how many were created."""
+    import secrets
+
+    import boto3
+
+    from core.signal_secrets import secret_name
+
+    client = secrets_manager or boto3.client("secretsmanager")
+    created = 0
+    for strategy in json.loads(REFERENCE_DATA.read_text())["strategies"]:
+        try:
+            client.create_secret(
+                Name=secret_name(stage, strategy["id"]),
+                Description=f"Signal secret of strategy {strategy['name']}",
+                SecretString=secrets.token_urlsafe(32),
+            )
+            created += 1
+        except client.exceptions.ResourceExistsException:
+            continue
+    return created
+
+
+def stage_of_table(table_name: str) -> str:
+    """``trading-api-<stage>-main`` is the stage's main table (template.yaml names it so)."""
+    return table_name.removeprefix("trading-api-").removesuffix("-main")
 
 
 def table_name_of_stack(stack_name: str, region: str | None = None) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 from local.authorizer import CognitoAuthorizer
 from local.aws import LocalAws, apply_environment, provision, start_moto
 from local.messaging import LocalMessaging
-from local.seed import seed_reference_data
-from local.template import PROJECT_ROOT, Template, load_template
+from local.seed import seed_reference_data, seed_signal_secrets
+from local.template import LOCAL_STAGE, PROJECT_ROOT, Template, load_template
 from local.workers import FunctionPool
 
 # Where a running stack tells `python -m local invoke` how to reach its services.
@@ -58,6 +58,7 @@ class LocalStack:
 
         get_settings.cache_clear()
         seed_reference_data()
+        seed_signal_secrets(LOCAL_STAGE, self.aws.client("secretsmanager"))
         self._seed_stripe_prices()
         self.authorizer = CognitoAuthorizer(self.aws.jwks_url, self.aws.issuer, self.aws.user_pool_client_id)
         worker_environment = self.aws.environment
@@ -217,6 +218,7 @@ class LocalStack:
         the simulator (whose events reach the webhook route), replacing what it had. A private plan has no
         Stripe price: it is assigned directly, so GET .../subscription shows it and .../stripe stays null."""
         from adapters.billing import StripeBilling
+        from core import wiring
         from core.repositories.catalog import CatalogRepository
         from core.repositories.stripe_customers import StripeCustomerRepository
         from core.repositories.stripe_events import StripeEventRepository
@@ -232,6 +234,7 @@ class LocalStack:
             subscriptions=SubscriptionRepository(),
             catalog=CatalogRepository(),
             events=StripeEventRepository(),
+            on_plan_changed=wiring.plan_change_listener(),  # as the deployed webhooks do
         )
         customer_id = billing.ensure_customer(user_id, email)
         for held in gateway.subscriptions_of(customer_id):

@@ -50,6 +50,8 @@ class Settings(BaseModel):
     monitor_weight_budget: int = 600
     # An unfinished trade record older than this was interrupted (a crash, a timeout): the monitor finishes it.
     monitor_stale_after_seconds: int = 60
+    # The signal fan-out queue: one message per follower of a strategy's trigger.
+    fanout_queue_url: str = ""
 
     @field_validator("egress_ips", mode="before")
     @classmethod
@@ -81,6 +83,7 @@ _ENVIRONMENT_NAMES = {
     "event_bus_name": "EVENT_BUS_NAME",
     "monitor_weight_budget": "MONITOR_WEIGHT_BUDGET",
     "monitor_stale_after_seconds": "MONITOR_STALE_AFTER_SECONDS",
+    "fanout_queue_url": "FANOUT_QUEUE_URL",
 }
 
 

@@ -148,3 +148,7 @@ class ExchangeKeyCanWithdraw(BusinessRuleError):
 
 class ExchangeKeyLacksFutures(BusinessRuleError):
     code, message = "1117", "exchange API key must have futures permission"
+
+
+class StrategyInactive(BusinessRuleError):
+    code, message = "1310", "strategy is inactive"

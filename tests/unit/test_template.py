@@ -47,9 +47,11 @@ def test_every_function_has_its_own_log_group_with_retention():
     assert all("RetentionInDays" in group for group in groups)
 
 
-def test_private_routes_are_authorized_and_public_routes_are_under_pub():
+def test_private_routes_are_authorized_and_public_routes_are_under_pub_or_hook():
+    # /v1/hook/ routes are called by other systems (a strategy's signal source, Telegram), which authenticate
+    # with a secret of their own instead of a user's token.
     for route in TEMPLATE.routes():
-        assert route.public == route.path.startswith("/v1/pub/"), route
+        assert route.public == route.path.startswith(("/v1/pub/", "/v1/hook/")), route
 
 
 def test_every_route_has_a_ready_event_with_claims_when_private():
@@ -62,7 +64,7 @@ def test_every_route_has_a_ready_event_with_claims_when_private():
         assert bool(claims and claims.get("sub")) == event["resource"].startswith("/v1/priv/"), event[
             "resource"
         ]
-        assert re.fullmatch(r"/v1/(pub|priv)/.*", event["resource"])
+        assert re.fullmatch(r"/v1/(pub|priv|hook)/.*", event["resource"])
 
 
 def test_function_code_imports_only_the_layers():

@@ -3,36 +3,18 @@ unified structures (order, trade, position) with the keys the reference shows.""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
-from pydantic_core import InitErrorDetails, PydanticCustomError
-from pydantic_core.core_schema import ErrorType
+from pydantic import BaseModel, Field, model_validator
+from pydantic_core import InitErrorDetails
 
 from core.models.trading import EntryType, OrderRequest, Side, StopTriggerType, TradeRecord
 from core.schemas.exchange import Symbol
+from core.schemas.rules import rule_error, validate_with_rules
 from core.schemas.types import IntegerInput, JsonNumber, NumberInput
 
 # Request numbers: finite JSON numbers or numeric strings, never booleans (core.schemas.types).
 Price = Annotated[NumberInput, Field(gt=0)]
-
-
-_BUILT_IN_ERRORS = frozenset(get_args(ErrorType))
-
-
-def _rule(message: str, field: str, value: Any) -> InitErrorDetails:
-    return InitErrorDetails(type=PydanticCustomError("rule", message), loc=(field,), input=value)
-
-
-def _again(error: Any) -> InitErrorDetails:
-    """An error of a failed validation, re-raisable next to the rules' own (custom types keep their message)."""
-    if error["type"] in _BUILT_IN_ERRORS:
-        return InitErrorDetails(
-            type=error["type"], loc=error["loc"], input=error["input"], ctx=error.get("ctx", {})
-        )
-    return InitErrorDetails(
-        type=PydanticCustomError(error["type"], error["msg"]), loc=error["loc"], input=error["input"]
-    )
 
 
 class ManualOrderBody(BaseModel):
@@ -57,24 +39,28 @@ class ManualOrderBody(BaseModel):
         if isinstance(data, dict):
             trailing = data.get("type") == "TRAILING_STOP"
             if data.get("type") in ("LIMIT", "TRAILING_STOP") and data.get("price") is None:
-                problems.append(_rule("must require price with type limit or trailing stop", "price", None))
+                problems.append(
+                    rule_error("must require price with type limit or trailing stop", "price", None)
+                )
             if trailing and data.get("takeProfitPrices"):
                 problems.append(
-                    _rule(
+                    rule_error(
                         "must not use with type traililng stop", "takeProfitPrices", data["takeProfitPrices"]
                     )
                 )
             if trailing and data.get("stopTriggerPrice") is not None:
                 problems.append(
-                    _rule(
+                    rule_error(
                         "must not use with type traililng stop", "stopTriggerPrice", data["stopTriggerPrice"]
                     )
                 )
             if data.get("stopTriggerType") == "LIMIT" and data.get("stopPrice") is None:
-                problems.append(_rule("must require stopPrice with type limit", "stopTriggerType", "LIMIT"))
+                problems.append(
+                    rule_error("must require stopPrice with type limit", "stopTriggerType", "LIMIT")
+                )
             if trailing and data.get("callbackRate") is None:
                 problems.append(
-                    _rule("must require callbackRate with type trailing stop", "callbackRate", None)
+                    rule_error("must require callbackRate with type trailing stop", "callbackRate", None)
                 )
             if (
                 data.get("stopTriggerType") is not None
@@ -82,17 +68,9 @@ class ManualOrderBody(BaseModel):
                 and not trailing
             ):
                 problems.append(
-                    _rule("must require stopTriggerPrice", "stopTriggerType", data["stopTriggerType"])
+                    rule_error("must require stopTriggerPrice", "stopTriggerType", data["stopTriggerType"])
                 )
-        try:
-            model = handler(data)
-        except ValidationError as error:
-            raise ValidationError.from_exception_data(
-                cls.__name__, [*map(_again, error.errors()), *problems]
-            ) from None
-        if problems:
-            raise ValidationError.from_exception_data(cls.__name__, problems)
-        return model
+        return validate_with_rules(cls.__name__, data, handler, problems)
 
     def to_request(self) -> OrderRequest:
         return OrderRequest(

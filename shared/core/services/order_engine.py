@@ -297,16 +297,21 @@ class OrderEngine:
             )
 
     def end_replaced_trades(
-        self, key_id: str, symbol: str, closing: ExchangeOrder | None, keep: str | None = None
+        self,
+        key_id: str,
+        symbol: str,
+        closing: ExchangeOrder | None,
+        keep: str | None = None,
+        reason: CloseReason = CloseReason.MANUAL,
     ) -> None:
-        """The open trades of a key's symbol end when the symbol is cleared (a new order, a cancel):
-        closed with reason MANUAL at the clearing order's price, their exits already cancelled."""
+        """The open trades of a key's symbol end when the symbol is cleared (a new order, a cancel, a
+        strategy's CLOSE): closed with ``reason`` at the clearing order's price, their exits already cancelled."""
         for earlier in self._trades.open_on(key_id, symbol):
             if earlier.trade_id == keep or earlier.state is not TradeState.OPEN:
                 continue
             if closing is not None:
                 earlier.exit_price = closing.average or closing.price
-            earlier.close_reason = CloseReason.MANUAL
+            earlier.close_reason = reason
             earlier.closed_at = iso_now()
             self._step(earlier, TradeState.CLOSED, "closed", "the symbol was cleared")
             self._events.publish("Trade Closed", trade_closed(earlier))
@@ -362,6 +367,7 @@ class OrderEngine:
             callback_rate=request.callback_rate,
             risk_profile_percent=request.risk_profile_percent,
             move_stop_to_entry=request.move_stop_to_entry_after_take_profit,
+            leverage=request.leverage,
             created_at=now,
             updated_at=now,
             planned=[placed_order(p.role, p.spec, None) for p in plan.orders],

@@ -1,0 +1,258 @@
+"""The fan-out worker: one trigger on one follower's account, through the one order path (``strategies.md``).
+
+Per message, once per trigger and follow (the outcome is written once and a redelivered message finds
+it; the trade's client order ids derive from the trigger and the follow, so even a crash between the
+order and the outcome never places twice):
+
+1. The follow must still be active, its key active, AUTHORIZED, AUTOMATED and FUTURES (else SKIPPED
+   KEY_INACTIVE), and the user's plan must allow automation (else SKIPPED PLAN).
+2. OPEN: the follower's market price against the signal's (SKIPPED SLIPPAGE beyond ``maxSlippagePercent``),
+   the amount sized to the follow's risk profile (SKIPPED BELOW_MINIMUM when the market would refuse it),
+   the signal's leverage set on the symbol, then the order engine with origin STRATEGY: PLACED with its
+   amount, or FAILED with the exchange's refusal (after compensation).
+3. CLOSE: the follower's symbol is cleared (orders cancelled, position closed) and its strategy trade ends.
+
+A message without a follow is the strategy's own track record: the previous strategy trade closes at the
+market's last price and an OPEN starts the next one there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from core.errors import (
+    ApiError,
+    BusinessRuleError,
+    ExchangeKeyInactive,
+    FieldValidationError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
+from core.models.exchange import ExchangeKey, KeyStatus, StrategyType, TradeType
+from core.models.signals import FanOutOrder, FollowerOutcome, Outcome, SignalAction, SkipReason, Trigger
+from core.models.strategy_track import StrategyTrade
+from core.models.trading import CloseReason, EntryType, OrderRequest, Origin
+from core.observability import logger
+from core.ports import ExchangeMarketData, TradingAccount
+from core.repositories.catalog import CatalogRepository
+from core.repositories.follows import FollowRepository
+from core.repositories.strategy_trades import StrategyTradeRepository
+from core.repositories.trade_history import TradeRepository
+from core.repositories.triggers import TriggerRepository
+from core.services.key_accounts import KeyAccounts
+from core.services.order_engine import OrderEngine, TradeOwner
+from core.services.order_planner import ClientOrderIds
+from core.services.plan_limits import PlanLimits
+from core.services.sizing import follower_amount
+from core.services.strategy_track_record import close_at_market, start_trade
+from core.timeutil import iso_now
+
+QUOTE = "USDT"
+
+
+def automated_futures(key: ExchangeKey) -> None:
+    if (
+        not key.active
+        or key.status is not KeyStatus.AUTHORIZED
+        or key.strategy_type is not StrategyType.AUTOMATED
+        or key.trade_type is not TradeType.FUTURES
+    ):
+        raise ExchangeKeyInactive
+
+
+class TriggerGone(Exception):
+    """The message names a trigger that is not (yet) recorded: retried, then dead-lettered."""
+
+
+class FanOutWorker:
+    def __init__(
+        self,
+        triggers: TriggerRepository,
+        follows: FollowRepository,
+        accounts: KeyAccounts,
+        limits: PlanLimits,
+        catalog: CatalogRepository,
+        engine: OrderEngine,
+        trades: TradeRepository,
+        market: ExchangeMarketData,
+        strategy_trades: StrategyTradeRepository,
+        now: Callable[[], str] = iso_now,
+    ) -> None:
+        self._triggers = triggers
+        self._follows = follows
+        self._accounts = accounts
+        self._limits = limits
+        self._catalog = catalog
+        self._engine = engine
+        self._trades = trades
+        self._market = market
+        self._strategy_trades = strategy_trades
+        self._now = now
+
+    def handle(self, order: FanOutOrder) -> FollowerOutcome | None:
+        trigger = self._triggers.get(order.trigger_id)
+        if trigger is None:
+            raise TriggerGone(order.trigger_id)
+        if order.follow_id is None:
+            self._track(trigger)
+            return None
+        assert order.user_id is not None
+        assert order.key_id is not None
+        earlier = self._triggers.outcome(trigger.id, order.follow_id)
+        if earlier is not None:
+            return earlier  # a redelivered message: done already
+        outcome = self._follow(trigger, order.follow_id, order.user_id, order.key_id)
+        self._triggers.record_outcome(outcome)
+        logger.info(
+            "fan-out outcome",
+            extra={
+                "trigger_id": trigger.id,
+                "follow_id": outcome.follow_id,
+                "outcome": outcome.outcome.value,
+                "reason": outcome.reason,
+            },
+        )
+        return outcome
+
+    # ------------------------------------------------------------ one follower
+    def _follow(self, trigger: Trigger, follow_id: str, user_id: str, key_id: str) -> FollowerOutcome:
+        def outcome(
+            result: Outcome, reason: str | None = None, amount: float | None = None, trade: str | None = None
+        ) -> FollowerOutcome:
+            return FollowerOutcome(
+                trigger_id=trigger.id,
+                follow_id=follow_id,
+                key_id=key_id,
+                user_id=user_id,
+                outcome=result,
+                reason=reason,
+                amount=amount,
+                trade_id=trade,
+            )
+
+        found = self._follows.get(user_id, follow_id)
+        if found is None or not found[0].active or found[0].strategy_id != trigger.strategy_id:
+            return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
+        follow = found[0]
+        plan = self._limits.for_user(user_id).plan
+        if plan is None or not plan.strategy_automated:
+            return outcome(Outcome.SKIPPED, SkipReason.PLAN)
+        try:
+            key, account = self._accounts.trading(user_id, key_id, automated_futures)
+        except (NotFoundError, ExchangeKeyInactive):
+            return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
+        signal = trigger.signal
+        symbol = follow.symbol
+        if signal.action is SignalAction.CLOSE:
+            account.cancel_all_orders(symbol)
+            closed = account.close_position(
+                symbol,
+                ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:close", Origin.STRATEGY).close,
+            )
+            self._engine.end_replaced_trades(key.id, symbol, closed, reason=CloseReason.SIGNAL)
+            return outcome(Outcome.PLACED, amount=closed.amount if closed else None)
+        ids = ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:{follow.id}", Origin.STRATEGY)
+        try:
+            return self._open(trigger, follow.risk_profile_id, key, account, ids, symbol, outcome)
+        except ServiceUnavailableError:
+            if self._trades.get(user_id, ids.trade_id) is None:
+                raise  # nothing was started: SQS delivers the message again
+            return outcome(Outcome.FAILED, "exchange unavailable", trade=ids.trade_id)
+
+    def _open(
+        self,
+        trigger: Trigger,
+        profile_id: str,
+        key: ExchangeKey,
+        account: TradingAccount,
+        ids: ClientOrderIds,
+        symbol: str,
+        outcome: Callable[..., FollowerOutcome],
+    ) -> FollowerOutcome:
+        signal = trigger.signal
+        assert signal.side is not None
+        assert signal.stop_trigger_price is not None
+        profile = self._catalog.get_risk_profile(profile_id)
+        plan = self._limits.for_user(key.user_id).plan
+        rules = account.rules(symbol)
+        mark = account.mark_price(symbol)
+        slippage = abs(mark - signal.price) / signal.price * 100 if signal.price else 0.0
+        if signal.max_slippage_percent is not None and slippage > signal.max_slippage_percent:
+            return outcome(Outcome.SKIPPED, SkipReason.SLIPPAGE)
+        entry = signal.price if signal.type is EntryType.LIMIT and signal.price else mark
+        equity = account.balance().total.get(QUOTE, 0.0)
+        amount = follower_amount(
+            equity_usd=equity,
+            max_balance_usd=plan.max_balance_usd if plan else None,
+            risk_percent=profile.percentage if profile else 0.0,
+            entry=entry,
+            stop=signal.stop_trigger_price,
+            leverage=signal.leverage,
+            rules=rules,
+        )
+        if amount is None:
+            return outcome(Outcome.SKIPPED, SkipReason.BELOW_MINIMUM)
+        try:
+            account.set_leverage(symbol, signal.leverage)
+        except BusinessRuleError:
+            return outcome(Outcome.FAILED, "leverage refused by the exchange")
+        request = OrderRequest(
+            symbol=symbol,
+            type=signal.type,
+            side=signal.side,
+            amount=float(amount),
+            price=signal.price if signal.type is EntryType.LIMIT else None,
+            take_profit_prices=signal.take_profit_prices,
+            stop_trigger_price=signal.stop_trigger_price,
+            stop_trigger_type=signal.stop_trigger_type,
+            stop_price=signal.stop_price,
+            risk_profile_percent=profile.percentage if profile else None,
+            move_stop_to_entry_after_take_profit=signal.move_stop_to_entry_after_take_profit,
+            leverage=signal.leverage,
+        )
+        owner = TradeOwner(key.user_id, key.id, Origin.STRATEGY, trigger.strategy_id)
+        try:
+            placed = self._engine.place(account, owner, request, ids)
+        except FieldValidationError as refused:
+            # What the market cannot take at this follower's size (a take-profit part below the minimum ...).
+            return outcome(Outcome.SKIPPED, SkipReason.BELOW_MINIMUM if refused.errors else None)
+        except BusinessRuleError as refused:
+            return outcome(Outcome.FAILED, f"{refused.message} ({refused.code})", trade=ids.trade_id)
+        return outcome(Outcome.PLACED, amount=placed.record.amount, trade=placed.record.trade_id)
+
+    # ------------------------------------------------------------ the strategy's own trade
+    def _track(self, trigger: Trigger) -> None:
+        strategy = self._catalog.get_strategy(trigger.strategy_id)
+        if strategy is None:
+            return
+        current = self._strategy_trades.open_trade(strategy.id)
+        if current is not None and current.opened_at >= trigger.received_at:
+            return  # this trigger's trade, or a later one's: a redelivered or late message changes nothing
+        try:
+            last = float(self._market.ticker(strategy.symbol, TradeType.FUTURES)["last"])
+        except ApiError:
+            raise ServiceUnavailableError("no market price for the track record") from None
+        if current is not None:
+            ended = close_at_market(current, last, trigger.received_at)
+            if ended is None:
+                self._strategy_trades.discard_open(strategy.id)
+            else:
+                self._strategy_trades.close(ended)
+        signal = trigger.signal
+        if (
+            signal.action is SignalAction.OPEN
+            and signal.side is not None
+            and signal.stop_trigger_price is not None
+        ):
+            trade = StrategyTrade(
+                strategy_id=strategy.id,
+                trade_id=trigger.id,
+                side=signal.side,
+                entry_type=signal.type,
+                leverage=signal.leverage,
+                limit_price=signal.price if signal.type is EntryType.LIMIT else None,
+                take_profits=signal.take_profit_prices,
+                stop=signal.stop_trigger_price,
+                opened_at=trigger.received_at,
+            )
+            self._strategy_trades.save_open(start_trade(trade, last))
