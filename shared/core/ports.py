@@ -16,6 +16,7 @@ from core.models.billing import (
 )
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
 from core.models.trading import (
+    Candle,
     ExchangeFill,
     ExchangeOrder,
     ExchangePosition,
@@ -38,6 +39,10 @@ class ExchangeMarketData(Protocol):
 
     def usd_prices(self, assets: set[str] | None = None) -> dict[str, float]:
         """USD prices of the given assets (all quoted assets when None); stablecoins are left out."""
+        ...
+
+    def candles(self, symbol: str, trade_type: TradeType, since_ms: int) -> list[Candle]:
+        """The 1-minute candles from the one containing ``since_ms`` on (one request), oldest first."""
         ...
 
     def price_range(self, symbol: str, trade_type: TradeType, since_ms: int) -> PriceRange | None:
@@ -111,8 +116,9 @@ class BillingGateway(Protocol):
         ...
 
 
-class TradingAccount(Protocol):
-    """A key's trading on the exchange, in the typed models of ``core.models.trading``."""
+class TradingAccount(ExchangeAccount, Protocol):
+    """A key's trading on the exchange, in the typed models of ``core.models.trading``; it reads the key's
+    permissions and balance as any ``ExchangeAccount`` does."""
 
     def rules(self, symbol: str) -> MarketRules: ...
 

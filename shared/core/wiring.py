@@ -19,9 +19,11 @@ if TYPE_CHECKING:
     from core.repositories.subscription import SubscriptionRepository
     from core.services.billing import BillingService
     from core.services.catalog import CatalogService
+    from core.services.fan_out import FanOutWorker
     from core.services.key_accounts import KeyAccounts
     from core.services.market import MarketService
     from core.services.order_engine import OrderEngine
+    from core.services.signals import SignalService
     from core.services.strategy_performance import StrategyPerformanceService
     from core.services.subscription import SubscriptionService
     from core.services.trade_history import TradeHistoryService
@@ -76,7 +78,6 @@ def billing_service() -> BillingService:
     from core.repositories.stripe_customers import StripeCustomerRepository
     from core.repositories.stripe_events import StripeEventRepository
     from core.services.billing import BillingService
-    from core.services.plan_limits import on_plan_changed
 
     settings = get_settings()
     return BillingService(
@@ -87,7 +88,7 @@ def billing_service() -> BillingService:
         events=StripeEventRepository(),
         success_url=settings.checkout_success_url,
         cancel_url=settings.checkout_cancel_url,
-        on_plan_changed=on_plan_changed,
+        on_plan_changed=plan_change_listener(),
     )
 
 
@@ -98,6 +99,49 @@ def strategy_performance_service() -> StrategyPerformanceService:
     from core.services.strategy_performance import StrategyPerformanceService
 
     return StrategyPerformanceService(catalog_repository(), StrategyTradeRepository())
+
+
+# ---------------------------------------------------------------- strategy signals and their fan-out
+@cache
+def signal_service() -> SignalService:
+    """The signal route: no exchange, only the catalog, the secrets, the triggers, the followers, the queue."""
+    from core.fan_out_queue import SqsFanOutQueue
+    from core.repositories.follows import FollowRepository
+    from core.repositories.triggers import TriggerRepository
+    from core.services.signals import SignalService
+    from core.signal_secrets import SecretsManagerSignalSecrets
+
+    return SignalService(
+        catalog=catalog_repository(),
+        secrets=SecretsManagerSignalSecrets(),
+        triggers=TriggerRepository(),
+        followers=FollowRepository(),
+        queue=SqsFanOutQueue(),
+    )
+
+
+@cache
+def fan_out_worker() -> FanOutWorker:
+    """One trigger on one follower's account, through the order engine."""
+    from adapters.exchange.binance import BinanceMarketData
+    from core.repositories.follows import FollowRepository
+    from core.repositories.strategy_trades import StrategyTradeRepository
+    from core.repositories.trade_history import TradeRepository
+    from core.repositories.triggers import TriggerRepository
+    from core.services.fan_out import FanOutWorker
+    from core.services.plan_limits import PlanLimits
+
+    return FanOutWorker(
+        triggers=TriggerRepository(),
+        follows=FollowRepository(),
+        accounts=key_accounts(),
+        limits=PlanLimits(subscription_repository(), catalog_repository()),
+        catalog=catalog_repository(),
+        engine=order_engine(),
+        trades=TradeRepository(),
+        market=BinanceMarketData(),
+        strategy_trades=StrategyTradeRepository(),
+    )
 
 
 # ---------------------------------------------------------------- market data and trade history
@@ -146,7 +190,9 @@ def trade_monitor() -> TradeMonitor:
     from core.event_bus import EventBridgePublisher
     from core.observability import PowertoolsCounter
     from core.repositories.monitor_state import MonitorCursorRepository
+    from core.repositories.strategy_trades import StrategyTradeRepository
     from core.repositories.trade_history import TradeRepository
+    from core.services.strategy_watch import StrategyTradeWatcher
     from core.services.trade_monitor import TradeMonitor
 
     settings = get_settings()
@@ -159,6 +205,7 @@ def trade_monitor() -> TradeMonitor:
         counter=PowertoolsCounter(),
         weight_budget=settings.monitor_weight_budget,
         stale_after_seconds=settings.monitor_stale_after_seconds,
+        strategies=StrategyTradeWatcher(catalog_repository(), StrategyTradeRepository(), BinanceMarketData()),
     )
 
 
@@ -170,10 +217,113 @@ def trading_service() -> TradingService:
     return TradingService(accounts=key_accounts(), engine=order_engine())
 
 
-# TO BE ADDED by the owners of functions/exchange, functions/account_exchange, functions/account_profile and
-# functions/balance_snapshot: ``exchange_key_service()``, ``trading_service()``, ``profile_service()``,
-# ``balance_snapshot_service()``, each a ``@cache``d factory like the ones above (adapters imported inside
-# it), and each added to ``_FACTORIES`` below.
+# ---------------------------------------------------------------- exchange keys, profile, balance snapshots
+if TYPE_CHECKING:
+    from core.services.balance_snapshots import BalanceSnapshotService
+    from core.services.exchange_keys import ExchangeKeyService
+    from core.services.profile import ProfileService
+
+
+@cache
+def exchange_key_service() -> ExchangeKeyService:
+    """A user's keys: adding one (checked on the exchange and against the plan), renaming, removing, balances."""
+    from adapters.exchange.binance import BinanceConnector  # ccxt itself loads on the first call
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.secret_cipher import KmsSecretCipher
+    from core.services.exchange_keys import ExchangeKeyService
+    from core.services.plan_limits import PlanLimits
+
+    return ExchangeKeyService(
+        keys=ExchangeKeyRepository(),
+        limits=PlanLimits(subscription_repository(), catalog_repository()),
+        connector=BinanceConnector(),
+        cipher=KmsSecretCipher(),
+        on_key_stopped=key_stop_listener(),  # a deleted key's follows stop
+    )
+
+
+@cache
+def profile_service() -> ProfileService:
+    from core.repositories.profile import ProfileRepository
+    from core.services.profile import ProfileService
+
+    return ProfileService(ProfileRepository())
+
+
+@cache
+def balance_snapshot_service() -> BalanceSnapshotService:
+    """The daily USD snapshot of every active key."""
+    from adapters.exchange.binance import BinanceMarketData
+    from core.config import get_settings
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.services.balance_snapshots import BalanceSnapshotService
+
+    return BalanceSnapshotService(
+        keys=ExchangeKeyRepository(),
+        accounts=key_accounts(),
+        market=BinanceMarketData(),
+        concurrency=get_settings().snapshot_concurrency,
+    )
+
+
+# ---- strategy follows
+if TYPE_CHECKING:
+    from core.models.catalog import Plan
+    from core.repositories.follows import FollowRepository
+    from core.services.billing import PlanChangeListener
+    from core.services.exchange_keys import KeyStopListener
+    from core.services.follows import FollowService, StrategyHistoryService
+
+
+@cache
+def follow_repository() -> FollowRepository:
+    from core.repositories.follows import FollowRepository
+
+    return FollowRepository()
+
+
+@cache
+def follow_service() -> FollowService:
+    """A key's follows, following and changing one, and the stops (key gone, plan lost)."""
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.services.follows import FollowService
+    from core.services.plan_limits import PlanLimits
+
+    return FollowService(
+        follows=follow_repository(),
+        keys=ExchangeKeyRepository(),
+        catalog=catalog_repository(),
+        limits=PlanLimits(subscription_repository(), catalog_repository()),
+    )
+
+
+@cache
+def strategy_history_service() -> StrategyHistoryService:
+    from core.repositories.trade_history import TradeRepository
+    from core.services.follows import StrategyHistoryService
+
+    return StrategyHistoryService(TradeRepository(), catalog_repository())
+
+
+@cache
+def key_stop_listener() -> KeyStopListener:
+    """What ``ExchangeKeyService`` calls once a key is deleted or deactivated: its follows stop."""
+
+    def stop_follows_of_key(user_id: str, key_id: str) -> None:
+        follow_service().stop_key(user_id, key_id)
+
+    return stop_follows_of_key
+
+
+@cache
+def plan_change_listener() -> PlanChangeListener:
+    """What billing calls when a user's plan changes: ``plan_limits.on_plan_changed`` with the follows to stop."""
+    from core.services.plan_limits import on_plan_changed
+
+    def listener(user_id: str, previous: Plan | None, current: Plan | None) -> None:
+        on_plan_changed(user_id, previous, current, automation=follow_service())
+
+    return listener
 
 
 _FACTORIES = (
@@ -184,12 +334,22 @@ _FACTORIES = (
     subscription_service,
     billing_service,
     strategy_performance_service,
+    signal_service,
+    fan_out_worker,
     market_service,
     trade_history_service,
     key_accounts,
     order_engine,
     trade_monitor,
     trading_service,
+    exchange_key_service,
+    profile_service,
+    balance_snapshot_service,
+    follow_repository,
+    follow_service,
+    strategy_history_service,
+    key_stop_listener,
+    plan_change_listener,
 )
 
 

@@ -43,6 +43,7 @@ class StrategyTrade(BaseModel):
     closed_at: str | None = None
     close_reason: CloseReason | None = None
     return_fraction: float | None = None  # r: side x (exit average - entry) / entry x leverage - fees
+    measured_until_ms: int | None = None  # the end of the last complete candle applied
 
     @property
     def entered(self) -> bool:

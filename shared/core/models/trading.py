@@ -123,6 +123,7 @@ class OrderRequest(BaseModel):
     callback_rate: float | None = None
     risk_profile_percent: float | None = None
     move_stop_to_entry_after_take_profit: bool = False
+    leverage: int | None = None  # a strategy order's: set on the symbol before the entry
 
 
 # ---------------------------------------------------------------- what the exchange holds
@@ -206,6 +207,16 @@ class ExchangePosition(BaseModel):
     hedged: bool | None = None
     percentage: float | None = None
     datetime: str | None = None
+
+
+class Candle(BaseModel):
+    """One period of a market's trading (a 1-minute candle)."""
+
+    open_ms: int
+    open: float
+    high: float
+    low: float
+    close: float
 
 
 class PriceRange(BaseModel):
@@ -296,6 +307,7 @@ class TradeRecord(BaseModel):
     trailing_trigger_price: float | None = None
     callback_rate: float | None = None
     risk_profile_percent: float | None = None
+    leverage: int | None = None  # a strategy order's: the signal's leverage (the automated history shows it)
     move_stop_to_entry: bool = False
     created_at: str
     updated_at: str | None = None

@@ -46,6 +46,7 @@ from core.repositories.trade_history import TradeRepository
 from core.services.key_accounts import KeyAccounts
 from core.services.order_engine import placed_order, plan_of
 from core.services.order_planner import ClientOrderIds
+from core.services.strategy_watch import StrategyTradeWatcher
 from core.services.trade_events import (
     order_placed,
     stop_loss_filled,
@@ -78,6 +79,7 @@ class MonitorReport:
     repaired: int = 0
     stops_moved: int = 0
     deferred: int = 0  # left for the next run: the weight budget was spent
+    strategy_trades_closed: int = 0  # strategies' own trades, measured on the market
     weight_used: int = 0
     errors: int = 0
     trades: list[str] = field(default_factory=list)
@@ -133,8 +135,10 @@ class TradeMonitor:
         counter: Counter,
         weight_budget: int,
         stale_after_seconds: int,
+        strategies: StrategyTradeWatcher | None = None,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
     ) -> None:
+        self._strategies = strategies
         self._trades = trades
         self._cursors = cursors
         self._accounts = accounts
@@ -184,6 +188,8 @@ class TradeMonitor:
             if price_range is not None and not report.deferred:
                 # The last candle may still be forming: read it again next time.
                 self._cursors.advance(MARKET, symbol, price_range.until_ms - 60_000)
+        if self._strategies is not None:
+            report.strategy_trades_closed = self._strategies.run(now, budget.spend, WEIGHT_CANDLES)
         report.weight_used = budget.used
         logger.info("trade monitor run", extra={"report": report.__dict__})
         return report

@@ -17,7 +17,7 @@ from adapters.exchange.errors import exchange_errors
 from adapters.exchange.shapes import api_symbol
 from core.config import Settings, get_settings
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
-from core.models.trading import PriceRange
+from core.models.trading import Candle, PriceRange
 from core.services.valuation import STABLECOINS
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ def market_symbol(symbol: str, trade_type: TradeType) -> str:
     return symbol
 
 
-def _exchange_class(trade_type: TradeType) -> type:
+def _exchange_class(trade_type: TradeType) -> Any:  # a ccxt exchange class (ccxt has no types)
     if trade_type is TradeType.FUTURES:
         return ccxt_module("binanceusdm").binanceusdm
     return ccxt_module("binance").binance
@@ -167,21 +167,35 @@ class BinanceMarketData:
             if ticker.get("last")
         }
 
-    def price_range(self, symbol: str, trade_type: TradeType, since_ms: int) -> PriceRange | None:
-        """One candles request: the lowest and highest price of the 1-minute candles since ``since_ms``.
-
-        The last candle may still be forming; ``until_ms`` is its end, and the monitor reads from its
-        opening again next time."""
+    def candles(self, symbol: str, trade_type: TradeType, since_ms: int) -> list[Candle]:
+        """One candles request: the 1-minute candles from the one containing ``since_ms`` on."""
         client = market_cache().public_client(trade_type)
         minute = since_ms - since_ms % 60_000  # Binance starts at the first candle opening at or after it
         with exchange_errors():
-            candles = client.fetch_ohlcv(market_symbol(symbol, trade_type), "1m", minute, CANDLES_PER_READ)
+            rows = client.fetch_ohlcv(market_symbol(symbol, trade_type), "1m", minute, CANDLES_PER_READ)
+        return [
+            Candle(
+                open_ms=int(row[0]),
+                open=float(row[1]),
+                high=float(row[2]),
+                low=float(row[3]),
+                close=float(row[4]),
+            )
+            for row in rows
+        ]
+
+    def price_range(self, symbol: str, trade_type: TradeType, since_ms: int) -> PriceRange | None:
+        """The lowest and highest price of the 1-minute candles since ``since_ms`` (one request).
+
+        The last candle may still be forming; ``until_ms`` is its end, and the monitor reads from its
+        opening again next time."""
+        candles = self.candles(symbol, trade_type, since_ms)
         if not candles:
             return None
         return PriceRange(
-            low=min(float(candle[3]) for candle in candles),
-            high=max(float(candle[2]) for candle in candles),
-            until_ms=int(candles[-1][0]) + 60_000,
+            low=min(candle.low for candle in candles),
+            high=max(candle.high for candle in candles),
+            until_ms=candles[-1].open_ms + 60_000,
         )
 
 
