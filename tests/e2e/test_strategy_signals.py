@@ -107,3 +107,37 @@ def test_the_signal_secret_is_the_operators_alone(stack):
     assert len(secret) >= 32
     wrong = stack.post(f"/v1/hook/strategy/{STRATEGY}/signal", json={**SIGNAL, "secret": secret + "x"})
     assert (wrong.status_code, wrong.json()) == (401, {"message": "Unauthorized"})
+
+
+def _next_minute() -> None:
+    time.sleep(60.5 - time.time() % 60)
+
+
+def test_a_take_profit_then_the_stop_close_the_strategy_trade_and_move_its_statistics(stack):
+    strategy = "fa142ba2-9a7f-48ab-b182-4e47a1f242b6"  # STRATEGY #3, without followers
+    before = stack.get(f"/v1/pub/strategy/{strategy}/performance", params={"limit": "1"}).json()
+    assert (
+        stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19200}).status_code == 204
+    )
+    fired = requests.post(
+        f"{stack.url}/_local/strategies/{strategy}/signal", json={**SIGNAL, "leverage": 1}, timeout=150
+    ).json()
+    assert fired["status"] == 202
+    # When the market reaches the first take-profit in one minute and the stop in the next
+    stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19450})
+    _next_minute()
+    stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 18990})
+    _next_minute()
+    report = stack.post("/_local/jobs/trade-monitor").json()
+    assert report["strategy_trades_closed"] >= 1
+    # Then the strategy's trade is closed half at the take-profit and half at the stop, and counted
+    trade = stack.get(f"/v1/pub/strategy/{strategy}/trades", params={"limit": "1"}).json()["items"][0]
+    assert [(e["price"], e["part"], e["reason"]) for e in trade["exits"]] == [
+        (19400.0, 0.5, "TAKE_PROFIT"),
+        (19000.0, 0.5, "STOP_LOSS"),
+    ]
+    after = stack.get(f"/v1/pub/strategy/{strategy}/performance", params={"limit": "1"}).json()
+    assert after["trades"] == before["trades"] + 1
+    assert after["long"] == before["long"] + 1
+    history = stack.get(f"/v1/pub/strategy/{strategy}/history", params={"limit": "2"}).json()["items"]
+    assert sum(day["trades"] for day in history) >= 1
