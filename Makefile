@@ -33,6 +33,7 @@ test: lint template-check
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy  # what and how strictly: [tool.mypy] in pyproject.toml
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
@@ -69,4 +70,4 @@ deploy: build
 	$(TOOLS_VENV)/bin/sam deploy --config-env $(STAGE)
 
 clean:
-	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS_VENV) .aws-sam .pytest_cache .ruff_cache .mypy_cache

@@ -88,6 +88,7 @@ def register_strategy_routes(gateway: Gateway) -> None:
     def signal_secret(_: dict[str, Any], strategy_id: str) -> GatewayResponse:
         from core.signal_secrets import secret_name
 
+        assert stack.aws is not None
         client = stack.aws.client("secretsmanager")
         try:
             secret = client.get_secret_value(SecretId=secret_name(LOCAL_STAGE, strategy_id))["SecretString"]
@@ -102,6 +103,7 @@ def register_strategy_routes(gateway: Gateway) -> None:
         from core.timeutil import iso_now
 
         if "secret" not in payload:
+            assert stack.aws is not None
             client = stack.aws.client("secretsmanager")
             try:
                 payload["secret"] = client.get_secret_value(SecretId=secret_name(LOCAL_STAGE, strategy_id))[

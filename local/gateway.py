@@ -80,8 +80,9 @@ class Gateway:
             return self._dev(method, path, body)
         if path.rstrip("/") == "/swagger" or path.startswith("/swagger/"):
             return self._swagger(path)
-        matches = [(route, route.pattern.match(path)) for route in self.routes]
-        matches = [(route, match) for route, match in matches if match]
+        matches = [
+            (route, match) for route in self.routes if (match := route.pattern.match(path)) is not None
+        ]
         if not matches:
             return ROUTE_NOT_FOUND
         if method == "OPTIONS":

@@ -96,8 +96,8 @@ class LocalMessaging:
         self._client = client
         self.pools = pools
         self.async_retry_delays = async_retry_delays
-        self.account = template.pseudo["AWS::AccountId"]
-        self.region = template.pseudo["AWS::Region"]
+        self.account = str(template.pseudo["AWS::AccountId"])
+        self.region = str(template.pseudo["AWS::Region"])
         self.taps: list[_Tap] = []
         self.mappings: list[SqsMapping] = []
         self._stopping = threading.Event()
@@ -225,7 +225,7 @@ class LocalMessaging:
             return json.loads(target.input)
         if target.input_transformer:
             return delivered  # moto applied it
-        event = eventbridge_event(delivered, self.account)
+        event: Any = eventbridge_event(delivered, self.account)
         if target.input_path:
             for segment in target.input_path.removeprefix("$").strip(".").split("."):
                 if segment:

@@ -178,7 +178,7 @@ class LocalStack:
         chosen_plan = None
         if plan is not None:
             from core.repositories.catalog import CatalogRepository
-            from core.services.subscription import find_plan
+            from local.plans import find_plan
 
             chosen_plan = find_plan(CatalogRepository(), str(plan))
             if chosen_plan is None:
@@ -224,7 +224,8 @@ class LocalStack:
         from core.repositories.stripe_events import StripeEventRepository
         from core.repositories.subscription import SubscriptionRepository
         from core.services.billing import BillingService
-        from core.services.subscription import ACTIVE_STATUSES, assign_plan
+        from core.services.subscription import ACTIVE_STATUSES
+        from local.plans import assign_plan
 
         simulator = self.stripe.simulator
         gateway = StripeBilling(api_key=LOCAL_STRIPE_API_KEY, api_base=self.stripe.url)
@@ -243,7 +244,7 @@ class LocalStack:
             simulator.transact(lambda store, held_id=held.id: store.cancel_subscription(held_id, {}))
         price = gateway.price_for_plan(plan.id) if plan.public else None
         if price is None:
-            assign_plan(SubscriptionRepository(), user_id, plan)
+            assign_plan(user_id, plan)
             return
         metadata = {"userId": user_id, "planId": plan.id}
         created = simulator.transact(

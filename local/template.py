@@ -150,7 +150,7 @@ class Template:
             name: str(spec.get("Default", "")) for name, spec in document.get("Parameters", {}).items()
         }
         self.parameters.update({"Stage": LOCAL_STAGE, **(parameter_overrides or {})})
-        self.pseudo = {
+        self.pseudo: dict[str, str | None] = {
             "AWS::Region": "us-east-1",
             "AWS::AccountId": "123456789012",
             "AWS::Partition": "aws",

@@ -1,21 +1,17 @@
 """AccountExchangeExpressJSv1: the caller's exchange keys, their balances and the IPs to whitelist."""
 
-from functools import cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import Field
 
-from adapters.exchange.binance import BinanceConnector
+from core import wiring
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.fields import Uuid
-from core.api.pagination import PageToken, PageTokenCodec
+from core.api.pagination import PageToken
 from core.config import get_settings
 from core.models.exchange import ExchangeId, StrategyType, TradeType
-from core.repositories.catalog import CatalogRepository
-from core.repositories.exchange_keys import ExchangeKeyRepository
-from core.repositories.subscription import SubscriptionRepository
 from core.schemas.exchange import (
     BalanceHistory,
     BalanceHistoryItem,
@@ -28,28 +24,11 @@ from core.schemas.exchange import (
     TotalBalanceOut,
 )
 from core.schemas.types import IntegerInput
-from core.secret_cipher import KmsSecretCipher
-from core.services.exchange_keys import ExchangeKeyService, NewExchangeKey
-from core.services.plan_limits import PlanLimits
+from core.services.exchange_keys import NewExchangeKey
 
 app = create_resolver()
 KeyId = Annotated[Uuid, Path()]
 TAGS = ["Account Exchange"]
-
-
-@cache
-def keys() -> ExchangeKeyService:
-    return ExchangeKeyService(
-        keys=ExchangeKeyRepository(),
-        limits=PlanLimits(SubscriptionRepository(), CatalogRepository()),
-        connector=BinanceConnector(),
-        cipher=KmsSecretCipher(),
-    )
-
-
-@cache
-def page_tokens() -> PageTokenCodec:
-    return PageTokenCodec(get_settings().pagination_secret)
 
 
 @app.get("/v1/priv/account/exchange/whitelist/ip", summary="List whitelist IP addresses", tags=TAGS)
@@ -59,12 +38,14 @@ def list_whitelist_ips() -> list[str]:
 
 @app.get("/v1/priv/account/exchange/balance", summary="Get exchange total balance", tags=TAGS)
 def get_total_balance() -> TotalBalanceOut:
-    return TotalBalanceOut(USD=keys().total_balance_usd(caller_id(app)))
+    return TotalBalanceOut(USD=wiring.exchange_key_service().total_balance_usd(caller_id(app)))
 
 
 @app.get("/v1/priv/account/exchange/key/list", summary="List exchange keys", tags=TAGS)
 def list_keys() -> ExchangeKeyList:
-    return ExchangeKeyList(items=[ExchangeKeyOut.of(key) for key in keys().list(caller_id(app))])
+    return ExchangeKeyList(
+        items=[ExchangeKeyOut.of(key) for key in wiring.exchange_key_service().list(caller_id(app))]
+    )
 
 
 @app.post("/v1/priv/account/exchange/key", summary="Create exchange key", tags=TAGS)
@@ -78,12 +59,12 @@ def create_key(body: ExchangeKeyCreate) -> ExchangeKeyOut:
         api_secret=body.apiSecretKey,
         active=body.active,
     )
-    return ExchangeKeyOut.of(keys().create(caller_id(app), request))
+    return ExchangeKeyOut.of(wiring.exchange_key_service().create(caller_id(app), request))
 
 
 @app.put("/v1/priv/account/exchange/key/<API_KEY_ID>", summary="Update exchange key", tags=TAGS)
 def update_key(API_KEY_ID: KeyId, body: ExchangeKeyUpdate) -> ExchangeKeyOut:
-    return ExchangeKeyOut.of(keys().rename(caller_id(app), API_KEY_ID, body.name))
+    return ExchangeKeyOut.of(wiring.exchange_key_service().rename(caller_id(app), API_KEY_ID, body.name))
 
 
 @app.delete(
@@ -93,13 +74,13 @@ def update_key(API_KEY_ID: KeyId, body: ExchangeKeyUpdate) -> ExchangeKeyOut:
     responses={204: {"description": "Deleted, with its encrypted secret"}},
 )
 def delete_key(API_KEY_ID: KeyId):  # a bare Response annotation has no schema for Powertools to build
-    keys().delete(caller_id(app), API_KEY_ID)
+    wiring.exchange_key_service().delete(caller_id(app), API_KEY_ID)
     return Response(status_code=204)
 
 
 @app.get("/v1/priv/account/exchange/key/<API_KEY_ID>/balance", summary="Get exchange key balance", tags=TAGS)
 def get_key_balance(API_KEY_ID: KeyId) -> BalanceOut:
-    return BalanceOut.of(keys().live_balance(caller_id(app), API_KEY_ID))
+    return BalanceOut.of(wiring.exchange_key_service().live_balance(caller_id(app), API_KEY_ID))
 
 
 @app.get(
@@ -115,10 +96,12 @@ def list_key_balance_history(
 ) -> BalanceHistory:
     user = caller_id(app)
     scope = f"{user}:balance-history:{API_KEY_ID}:{start}"
-    page = keys().balance_history(user, API_KEY_ID, start, limit, page_tokens().decode(nextToken, scope))
+    page = wiring.exchange_key_service().balance_history(
+        user, API_KEY_ID, start, limit, wiring.page_tokens().decode(nextToken, scope)
+    )
     return BalanceHistory(
         items=[BalanceHistoryItem.of(snapshot) for snapshot in page.snapshots],
-        nextToken=page_tokens().encode(page.next_start_key, scope),
+        nextToken=wiring.page_tokens().encode(page.next_start_key, scope),
     )
 
 

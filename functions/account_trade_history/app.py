@@ -1,4 +1,4 @@
-"""AccountTradeHistoryExpressJSv1: the caller's manual orders (strategy orders join with the strategy issue)."""
+"""AccountTradeHistoryExpressJSv1: the orders placed for the caller by followed strategies, and by hand."""
 
 from typing import Annotated
 
@@ -7,10 +7,33 @@ from pydantic import Field
 
 from core import wiring
 from core.api import caller_id, create_resolver, lambda_entrypoint
+from core.api.pagination import PageToken
 from core.schemas.exchange import IsoDate
+from core.schemas.follows import StrategyHistory, StrategyHistoryItem
 from core.schemas.trading import ManualHistory, ManualHistoryItem
+from core.schemas.types import IntegerInput
 
 app = create_resolver()
+
+
+@app.get(
+    "/v1/priv/account/trade/strategy/history",
+    summary="List strategy automated history",
+    tags=["Account Trade History"],
+)
+def list_strategy_history(
+    start: Annotated[IsoDate | None, Query()] = None,
+    limit: Annotated[IntegerInput, Field(ge=1, le=1000), Query()] = 30,
+    nextToken: Annotated[PageToken | None, Query()] = None,
+) -> StrategyHistory:
+    user = caller_id(app)
+    scope = f"{user}:strategy-history:{start}"
+    tokens = wiring.page_tokens()
+    page = wiring.strategy_history_service().history(user, start, limit, tokens.decode(nextToken, scope))
+    return StrategyHistory(
+        items=[StrategyHistoryItem.of(trade) for trade in page.trades],
+        nextToken=tokens.encode(page.next_start_key, scope),
+    )
 
 
 @app.get(

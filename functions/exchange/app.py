@@ -1,9 +1,10 @@
 """ExchangeExpressJSv1: a key's orders, trades and position, manual futures orders, leverage and margin."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.fields import Uuid
@@ -18,7 +19,7 @@ app = create_resolver()
 register_idempotency_errors(app)
 KeyId = Annotated[Uuid, Path()]
 RequiredSymbol = Annotated[Symbol, Query()]
-NO_CONTENT = {204: {"description": "Done"}}
+NO_CONTENT: dict[int, OpenAPIResponse] = {204: {"description": "Done"}}
 ORDERS = ["Exchange Order"]
 EXECUTE = ["Exchange Order Execute"]
 
@@ -51,13 +52,14 @@ def create_manual_order(API_KEY_ID: KeyId, body: ManualOrderBody) -> list[OrderO
     user = caller_id(app)
     key = idempotency_key(app)
 
-    def place() -> list[dict]:
+    def place() -> list[dict[str, Any]]:  # JSON-ready: the idempotency record stores the answer
         placed = trading_service().place_manual_order(user, API_KEY_ID, body.to_request(), key)
         return [OrderOut.of(order).model_dump() for order in placed.orders]
 
-    return run_once(
+    orders = run_once(
         app, scope=f"manual-order:{user}:{API_KEY_ID}", key=key, body=body.model_dump(), action=place
     )
+    return orders  # type: ignore[return-value]  # dicts of OrderOut, which Powertools validates as declared
 
 
 @app.delete(

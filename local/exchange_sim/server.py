@@ -142,6 +142,7 @@ class RunningSimulator:
         self.simulator = simulator
         self._server = server
         host, port = server.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET server's address
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(
             target=server.serve_forever,

@@ -8,6 +8,7 @@ renewal invoice (``proration_behavior=create_prorations``, the only behaviour si
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 
 from local.stripe_sim import objects
@@ -265,7 +266,7 @@ class Subscriptions:
         subscription["canceled_at"] = None
         subscription["cancellation_details"]["reason"] = None
 
-    def _swap_items(self, subscription_id: str, raw_items: list[object]) -> None:
+    def _swap_items(self, subscription_id: str, raw_items: builtins.list[object]) -> None:
         """``items[i][id]`` with a new ``price`` and/or ``quantity``; the prorations wait for the renewal."""
         items = self._state.items[subscription_id]
         # Prorations are fractions of the whole current cycle.

@@ -91,4 +91,4 @@ _ENVIRONMENT_NAMES = {
 def get_settings() -> Settings:
     """The settings of this container; tests call ``get_settings.cache_clear()`` after changing the environment."""
     values = {field: os.environ[name] for field, name in _ENVIRONMENT_NAMES.items() if name in os.environ}
-    return Settings(**values)
+    return Settings.model_validate(values)  # strings from the environment, parsed into the fields' types

@@ -36,14 +36,6 @@ class WebhookSignatureError(ApiError):
     before anything is read from or written to the table."""
 
 
-class PayloadTooLargeError(ApiError):
-    pass
-
-
-class MalformedBodyError(ApiError):
-    """The body is not a JSON object."""
-
-
 @dataclass(frozen=True)
 class FieldError:
     value: Any

@@ -38,10 +38,12 @@ class KmsSecretCipher:
         answer = _kms_client().encrypt(
             KeyId=self.key_id, Plaintext=secret.encode("utf-8"), EncryptionContext=_context(user_id, key_id)
         )
-        return answer["CiphertextBlob"]
+        ciphertext: bytes = answer["CiphertextBlob"]
+        return ciphertext
 
     def decrypt(self, user_id: str, key_id: str, ciphertext: bytes) -> str:
         answer = _kms_client().decrypt(
             KeyId=self.key_id, CiphertextBlob=ciphertext, EncryptionContext=_context(user_id, key_id)
         )
-        return answer["Plaintext"].decode("utf-8")
+        plaintext: bytes = answer["Plaintext"]
+        return plaintext.decode("utf-8")

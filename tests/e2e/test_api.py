@@ -9,12 +9,10 @@ import sys
 
 import requests
 
-from tests.e2e.conftest import PROJECT_ROOT
-
-BASIC = "336e0577-784d-4482-8a37-46649118aa51"
+from tests.support import BASIC, PROJECT_ROOT
 
 
-def test_public_lists(stack):
+def test_public_lists_answer_the_seeded_plans_profiles_and_strategies(stack):
     plans = stack.get("/v1/pub/subscription/list").json()["items"]
     assert [plan["name"] for plan in plans] == ["BASIC", "ADVANCED", "PROFESSIONAL"]
     profiles = stack.get("/v1/pub/strategy/profile/list").json()["items"]
@@ -26,10 +24,12 @@ def test_public_lists(stack):
     assert len(stack.get("/v1/pub/strategy/list").json()["items"]) == 4
 
 
-def test_profile_round_trip_and_isolation(stack):
+def test_a_profile_put_is_read_back_by_its_user_only(stack):
+    # Given two new users without a profile
     alice, _ = stack.token("alice@example.com")
     bob, _ = stack.token("bob@example.com")
     assert stack.get("/v1/priv/account/profile", alice).json() is None
+    # When Alice puts hers; Then it is answered uncached, and read back by her alone
     answer = stack.put("/v1/priv/account/profile", alice, json={"firstName": "Alice", "language": "AR"})
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "no-store"
@@ -38,7 +38,7 @@ def test_profile_round_trip_and_isolation(stack):
     assert stack.get("/v1/priv/account/profile", bob).json() is None
 
 
-def test_profile_errors(stack):
+def test_an_invalid_or_form_encoded_profile_is_refused(stack):
     token, _ = stack.token("errors@example.com")
     invalid = stack.put("/v1/priv/account/profile", token, json={"lastName": "Doe123", "country": "CAX"})
     assert invalid.status_code == 422
@@ -53,6 +53,7 @@ def test_profile_errors(stack):
 
 
 def test_token_with_plan_sets_the_subscription(stack):
+    # When a token is asked with a plan; Then the user's subscription is that plan
     token, sub = stack.token("subscriber@example.com", plan="BASIC")
     answer = stack.get("/v1/priv/account/subscription", token)
     assert answer.status_code == 200
@@ -66,6 +67,7 @@ def test_token_with_plan_sets_the_subscription(stack):
             "strategyAutomated": True,
         },
     }
+    # And a later token of the same user, without a plan, keeps it; a user never given one has none
     same_user_again, same_sub = stack.token("subscriber@example.com")
     assert same_sub == sub
     assert (
@@ -89,7 +91,7 @@ def test_unknown_routes_and_methods_are_404(stack):
         assert (answer.status_code, answer.json()) == (404, {"message": "route not found"}), (method, path)
 
 
-def test_cors_preflight(stack):
+def test_a_cors_preflight_allows_the_authorization_header(stack):
     answer = requests.options(f"{stack.url}/v1/priv/account/profile", timeout=10)
     assert answer.status_code == 200
     assert "Authorization" in answer.headers["Access-Control-Allow-Headers"]
@@ -101,7 +103,7 @@ def test_unknown_job_lists_the_known_ones(stack):
     assert "jobs" in answer.json()
 
 
-def test_swagger_ui_and_merged_openapi(stack):
+def test_swagger_ui_serves_the_merged_openapi_document(stack):
     page = stack.get("/swagger")
     assert page.status_code == 200
     assert "swagger-ui" in page.text

@@ -10,7 +10,7 @@ import pytest
 from jose import jwt
 from moto.utilities.utils import load_resource
 
-PRIVATE = "/v1/priv/account/profile"
+PRIVATE_ROUTE = "/v1/priv/account/profile"
 UNAUTHORIZED = {"message": "Unauthorized"}
 
 
@@ -35,16 +35,16 @@ def valid_token(stack) -> str:
 
 
 def test_a_valid_id_token_is_accepted(stack, valid_token):
-    assert stack.get(PRIVATE, valid_token).status_code == 200
+    assert stack.get(PRIVATE_ROUTE, valid_token).status_code == 200
 
 
 def test_no_token_is_401(stack):
-    answer = stack.get(PRIVATE)
+    answer = stack.get(PRIVATE_ROUTE)
     assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
 
 
 def test_garbage_token_is_401(stack):
-    answer = stack.get(PRIVATE, "not-a-jwt")
+    answer = stack.get(PRIVATE_ROUTE, "not-a-jwt")
     assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
 
 
@@ -53,14 +53,14 @@ def test_bad_signature_is_401(stack, valid_token):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["sub"] = "00000000-0000-0000-0000-000000000000"  # impersonation attempt
     forged = f"{header}.{_b64(claims)}.{signature}"
-    answer = stack.get(PRIVATE, forged)
+    answer = stack.get(PRIVATE_ROUTE, forged)
     assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
 
 
 def test_alg_none_is_401(stack, valid_token):
     _, claims = _segments(valid_token)
     unsigned = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."
-    answer = stack.get(PRIVATE, unsigned)
+    answer = stack.get(PRIVATE_ROUTE, unsigned)
     assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
 
 
@@ -78,13 +78,13 @@ def test_alg_none_is_401(stack, valid_token):
 def test_validly_signed_tokens_with_wrong_claims_are_401(stack, valid_token, change):
     header, claims = _segments(valid_token)
     control = _signed_by_the_pool(claims, {"kid": header["kid"]})
-    assert stack.get(PRIVATE, control).status_code == 200  # the forging itself is sound
-    answer = stack.get(PRIVATE, _signed_by_the_pool({**claims, **change}, {"kid": header["kid"]}))
+    assert stack.get(PRIVATE_ROUTE, control).status_code == 200  # the forging itself is sound
+    answer = stack.get(PRIVATE_ROUTE, _signed_by_the_pool({**claims, **change}, {"kid": header["kid"]}))
     assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
 
 
 def test_bearer_prefix_is_accepted(stack, valid_token):
-    assert stack.get(PRIVATE, f"Bearer {valid_token}").status_code == 200
+    assert stack.get(PRIVATE_ROUTE, f"Bearer {valid_token}").status_code == 200
 
 
 def test_public_routes_need_no_token(stack):

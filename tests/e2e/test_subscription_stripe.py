@@ -4,38 +4,26 @@ is held to the plan's limits."""
 
 from __future__ import annotations
 
-import re
+from tests.support import ADVANCED, BASIC, ISO, KEYS_PATH, PRIVATE, exchange_key_body
 
-BASIC = "336e0577-784d-4482-8a37-46649118aa51"
-ADVANCED = "eedb6709-40be-4425-bc8c-3f27b0f16606"
-PRIVATE = "eefffe05-5d1d-4be8-a300-20c7c39c9fef"
 SUBSCRIPTION = "/v1/priv/account/subscription"
 STRIPE = "/v1/priv/account/subscription/stripe"
-KEYS = "/v1/priv/account/exchange/key"
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def new_key(stack, token: str, name: str):
     account = stack.post("/_local/exchange/accounts", json={"balances": {"USDT": 100}}).json()
-    body = {
-        "exchangeId": "BINANCE",
-        "tradeType": "FUTURES",
-        "strategyType": "MANUAL",
-        "name": name,
-        "apiKey": account["apiKey"],
-        "apiSecretKey": account["apiSecretKey"],
-    }
-    return stack.post(KEYS, token, json=body)
+    return stack.post(KEYS_PATH, token, json=exchange_key_body(account, name=name))
 
 
 def test_a_new_user_buys_changes_and_cancels_a_plan_and_is_held_to_its_limits(stack):
+    # Given a new user: no plan, no Stripe subscription, no invoice, no key slot
     token, _ = stack.token("stripe-story@example.com")
     assert stack.get(SUBSCRIPTION, token).json() is None
     assert stack.get(STRIPE, token).json() is None
     assert stack.get(f"{STRIPE}/billing/history", token).json() == []
     assert new_key(stack, token, "none").json() == {"error": "exceed subscription max API key limit (2129a)"}
 
-    # Buy BASIC: a Checkout Session, paid on the simulator; its webhooks make the plan.
+    # When they buy BASIC (a Checkout Session, paid on the simulator); Then its webhooks make the plan
     checkout = stack.post(f"{STRIPE}/checkout", token, json={"subscriptionId": BASIC})
     assert checkout.status_code == 200, checkout.text
     session = checkout.json()
@@ -68,7 +56,7 @@ def test_a_new_user_buys_changes_and_cancels_a_plan_and_is_held_to_its_limits(st
         {"error": "active stripe subscription already exist (3109)"},
     )
 
-    # BASIC allows two keys.
+    # Then BASIC allows two keys
     assert new_key(stack, token, "one").status_code == 200
     assert new_key(stack, token, "two").status_code == 200
     third = new_key(stack, token, "three")
@@ -77,7 +65,7 @@ def test_a_new_user_buys_changes_and_cancels_a_plan_and_is_held_to_its_limits(st
         {"error": "exceed subscription max API key limit (2129a)"},
     )
 
-    # Upgrade to ADVANCED (three keys), prorated.
+    # When they upgrade to ADVANCED (three keys), prorated; Then a third key fits, a fourth does not
     changed = stack.put(STRIPE, token, json={"subscriptionId": ADVANCED})
     assert changed.status_code == 200, changed.text
     assert changed.json()["plan"]["amount"] == 4000
@@ -85,7 +73,7 @@ def test_a_new_user_buys_changes_and_cancels_a_plan_and_is_held_to_its_limits(st
     assert new_key(stack, token, "three").status_code == 200
     assert new_key(stack, token, "four").status_code == 433
 
-    # Cancel at the end of the period: the plan holds until then.
+    # When they cancel at the end of the period; Then the plan holds until then
     canceled = stack.put(STRIPE, token, json={"cancelAtPeriodEnd": True})
     assert canceled.status_code == 200
     assert canceled.json()["cancelAtPeriodEnd"] is True
@@ -93,7 +81,7 @@ def test_a_new_user_buys_changes_and_cancels_a_plan_and_is_held_to_its_limits(st
     assert stack.get(STRIPE, token).json() == canceled.json()
     assert stack.get(SUBSCRIPTION, token).json()["SubscriptionType"]["id"] == ADVANCED
 
-    # One paid invoice so far: the first month of BASIC.
+    # And one invoice is paid so far: the first month of BASIC
     history = stack.get(f"{STRIPE}/billing/history", token).json()
     assert len(history) == 1
     (invoice,) = history

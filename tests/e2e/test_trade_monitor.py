@@ -13,10 +13,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.support import REFERENCE_ORDER, exchange_key_body
+from tests.support import KEYS_PATH, REFERENCE_ORDER, SYMBOL, exchange_key_body, simulator_account
 
 pytestmark = pytest.mark.e2e
-SYMBOL = {"symbol": "BTC/USDT"}
 
 
 def _descendants(pid: int) -> list[int]:
@@ -60,8 +59,8 @@ def audit_log(stack) -> list[dict]:
 @pytest.fixture
 def trader(stack):
     token, _ = stack.token(f"monitor-{time.time_ns()}@example.com", plan="PROFESSIONAL")
-    account = stack.post("/_local/exchange/accounts", json={"balances": {"USDT": 10000}}).json()
-    key = stack.post("/v1/priv/account/exchange/key", token, json=exchange_key_body(account)).json()["id"]
+    account = simulator_account(stack, {"USDT": 10000})
+    key = stack.post(KEYS_PATH, token, json=exchange_key_body(account)).json()["id"]
     assert (
         stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19200}).status_code == 204
     )
@@ -90,12 +89,13 @@ def test_an_order_killed_mid_way_is_protected_by_the_trade_monitor(stack, trader
     assert kill_function_processes(stack) >= 1
     request.join(timeout=30)
     stack.post("/_local/exchange/faults", json={})
+    # Then the request failed, leaving the position without its stop
     assert answers[0].status_code >= 500
     position = stack.get(f"/v1/priv/exchange/position/{key}", token, params=SYMBOL)
     assert (position.json() or {}).get("contracts") == 0.05, position.text
     exits = stack.get(f"/v1/priv/exchange/order/{key}/list", token, params=SYMBOL).json()
     assert "stop" not in [order["type"] for order in exits]
-    # Then the trade monitor, once the record is stale, puts the stop and the take-profits on the book
+    # When the trade monitor runs once the record is stale; Then it puts the stop and the take-profits on the book
     time.sleep(6)
     report = stack.post("/_local/jobs/trade-monitor").json()
     assert report["repaired"] == 1
@@ -105,11 +105,13 @@ def test_an_order_killed_mid_way_is_protected_by_the_trade_monitor(stack, trader
 
 
 def test_fills_reported_by_the_monitor_reach_the_event_bus(stack, trader):
+    # Given the reference trade; When the price crosses both take profits and the monitor runs
     token, key = trader
     placed = stack.post(f"/v1/priv/exchange/order/{key}", token, json=REFERENCE_ORDER)
     assert placed.status_code == 200
     stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19310})
     report = stack.post("/_local/jobs/trade-monitor").json()
+    # Then the trade is closed and its fills reached the bus in order
     assert report["take_profits_filled"] >= 2
     assert stack.get(f"/v1/priv/exchange/position/{key}", token, params=SYMBOL).json() is None
     assert stack.get(f"/v1/priv/exchange/order/{key}/list", token, params=SYMBOL).json() == []

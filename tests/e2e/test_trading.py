@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from tests.e2e.test_exchange_accounts import simulator_account
-from tests.support import REFERENCE_ORDER, exchange_key_body
+from tests.support import KEYS_PATH, REFERENCE_ORDER, SYMBOL, exchange_key_body, simulator_account
 
 
 def test_trade_the_reference_example_and_read_it_back(stack):
+    # Given a BASIC user with a key on a funded simulator account, the market at 19200
     token, _ = stack.token("trader@example.com", plan="BASIC")
     stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19200})
     key = stack.post(
-        "/v1/priv/account/exchange/key",
+        KEYS_PATH,
         token,
         json=exchange_key_body(simulator_account(stack, {"USDT": 2000})),
     ).json()["id"]
-    symbol = {"symbol": "BTC/USDT"}
 
+    # When leverage and margin type are set; Then each is a 204
     assert (
         stack.put(
             f"/v1/priv/exchange/order/{key}/leverage", token, json={"symbol": "BTC/USDT", "leverage": 10}
@@ -29,6 +29,7 @@ def test_trade_the_reference_example_and_read_it_back(stack):
         == 204
     )
 
+    # When the reference order is placed; Then the entry, its two take profits and its stop are placed
     placed = stack.post(
         f"/v1/priv/exchange/order/{key}", token, json=REFERENCE_ORDER, headers={"Idempotency-Key": "e2e-1"}
     )
@@ -41,22 +42,19 @@ def test_trade_the_reference_example_and_read_it_back(stack):
     ]
     assert placed.headers["Cache-Control"] == "no-store"
 
+    # When the price crosses the first take profit; Then every read route shows the half-closed trade
     stack.post("/_local/exchange/price", json={"symbol": "BTC/USDT", "price": 19260})
-    position = stack.get(f"/v1/priv/exchange/position/{key}", token, params=symbol).json()
+    position = stack.get(f"/v1/priv/exchange/position/{key}", token, params=SYMBOL).json()
     assert (position["contracts"], position["leverage"], position["side"]) == (0.025, 10, "long")
-    assert len(stack.get(f"/v1/priv/exchange/order/{key}/list", token, params=symbol).json()) == 2
-    assert len(stack.get(f"/v1/priv/exchange/order/{key}/history", token, params=symbol).json()) >= 2
-    assert len(stack.get(f"/v1/priv/exchange/trade/{key}/history", token, params=symbol).json()) == 2
+    assert len(stack.get(f"/v1/priv/exchange/order/{key}/list", token, params=SYMBOL).json()) == 2
+    assert len(stack.get(f"/v1/priv/exchange/order/{key}/history", token, params=SYMBOL).json()) >= 2
+    assert len(stack.get(f"/v1/priv/exchange/trade/{key}/history", token, params=SYMBOL).json()) == 2
     history = stack.get("/v1/priv/account/trade/manual/history", token).json()
     assert history["items"][0]["takeProfit"] == [19250, 19300]
     assert history["items"][0]["orderId"] == placed.json()[0]["id"]
 
-    cancelled = __import__("requests").delete(
-        f"{stack.url}/v1/priv/exchange/position/{key}",
-        headers={"Authorization": token},
-        json=symbol,
-        timeout=30,
-    )
+    # When the position is closed; Then no position and no open order remain
+    cancelled = stack.delete(f"/v1/priv/exchange/position/{key}", token, json=SYMBOL)
     assert cancelled.status_code == 204
-    assert stack.get(f"/v1/priv/exchange/position/{key}", token, params=symbol).json() is None
-    assert stack.get(f"/v1/priv/exchange/order/{key}/list", token, params=symbol).json() == []
+    assert stack.get(f"/v1/priv/exchange/position/{key}", token, params=SYMBOL).json() is None
+    assert stack.get(f"/v1/priv/exchange/order/{key}/list", token, params=SYMBOL).json() == []

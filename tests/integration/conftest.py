@@ -1,5 +1,13 @@
 """Integration tier: the real handlers, in-process, against moto with the template's own tables."""
 
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
 import boto3
 import pytest
 from moto import mock_aws
@@ -7,6 +15,7 @@ from moto import mock_aws
 from local.aws import provision_messaging, serialize_dynamodb_writes
 from local.seed import seed_reference_data
 from local.template import create_table_request, load_template
+from tests.support import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, WEBHOOK_PATH, Billing, api_event, invoke
 
 
 @pytest.fixture
@@ -86,8 +95,6 @@ class TradeEvents:
 
     def read(self) -> list[dict]:
         """Every event so far, oldest first (each once)."""
-        import json
-
         while True:
             messages = self._sqs.receive_message(QueueUrl=self._url, MaxNumberOfMessages=10).get(
                 "Messages", []
@@ -107,3 +114,71 @@ def trade_events(aws) -> TradeEvents:
     from core.config import get_settings
 
     return TradeEvents(get_settings().event_bus_name)
+
+
+def _webhook_receiver(billing: Billing) -> type[BaseHTTPRequestHandler]:
+    """An HTTP endpoint for the simulator's webhooks that hands each one to the webhook function in-process."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = {
+                name: value for name, value in self.headers.items() if name.lower() != "content-length"
+            }
+            function, event = api_event("POST", WEBHOOK_PATH, raw_body=raw, headers=headers)
+            response = invoke(function, event)
+            try:
+                delivered = json.loads(raw)
+                billing.answers.append((delivered.get("id"), delivered.get("type"), response["statusCode"]))
+            except ValueError:
+                billing.answers.append(("", "", response["statusCode"]))
+            self.send_response(response["statusCode"])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def billing(aws, monkeypatch) -> Iterator[Billing]:
+    """Stripe = the simulator (prices seeded with lookup_key = plan id); webhooks = the webhook function."""
+    from core import wiring
+    from core.config import get_settings
+    from local.seed import REFERENCE_DATA
+    from local.stripe_sim import StripeSimulator, start_simulator
+
+    template = aws
+    running = start_simulator(
+        simulator=StripeSimulator(api_key=STRIPE_API_KEY, webhook_secret=STRIPE_WEBHOOK_SECRET)
+    )
+    state = Billing(running)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _webhook_receiver(state))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    running.simulator.webhook_url = f"http://127.0.0.1:{server.server_address[1]}{WEBHOOK_PATH}"
+    for plan in json.loads(REFERENCE_DATA.read_text())["plans"]:
+        if plan["public"]:
+            running.simulator.seed_plan(plan["name"], plan["monthly_price_usd"], lookup_key=plan["id"])
+    # The functions' own environment from the template: the simulator as Stripe, its keys in a secret.
+    secret = boto3.client("secretsmanager").create_secret(
+        Name=f"stripe-{running.url.rsplit(':', 1)[1]}",
+        SecretString=json.dumps({"apiKey": STRIPE_API_KEY, "webhookSecret": STRIPE_WEBHOOK_SECRET}),
+    )
+    template.parameters["StripeApiBase"] = running.url
+    template.parameters["StripeSecretArn"] = secret["ARN"]
+    functions = template.functions()
+    for logical_id in ("AccountSubscriptionFunction", "StripeWebhookFunction"):
+        for name, value in functions[logical_id].environment.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
+    get_settings.cache_clear()
+    wiring.reset()  # the services read the checkout URLs of this environment
+    yield state
+    wiring.reset()
+    server.shutdown()
+    server.server_close()
+    running.stop()

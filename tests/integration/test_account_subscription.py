@@ -3,20 +3,10 @@
 from concurrent.futures import ThreadPoolExecutor
 
 from core.models.subscription import UserSubscription
-from core.repositories.catalog import CatalogRepository
 from core.repositories.stripe_customers import StripeCustomerRepository
 from core.repositories.subscription import SubscriptionRepository
-from core.services.subscription import assign_plan
-from tests.support import USER_A, USER_B, call
-
-BASIC = "336e0577-784d-4482-8a37-46649118aa51"
-ADVANCED = "eedb6709-40be-4425-bc8c-3f27b0f16606"
-
-
-def give_plan(user: str, plan_id: str) -> None:
-    plan = CatalogRepository().get_plan(plan_id)
-    assert plan is not None
-    assign_plan(SubscriptionRepository(), user, plan)
+from local.plans import put_subscription
+from tests.support import ADVANCED, BASIC, PRIVATE, PROFESSIONAL, USER_A, USER_B, call, give_plan
 
 
 def test_no_subscription_is_null(aws):
@@ -26,7 +16,7 @@ def test_no_subscription_is_null(aws):
 
 
 def test_a_private_plan_reads_as_the_reference_example(aws):
-    give_plan(USER_A, "eefffe05-5d1d-4be8-a300-20c7c39c9fef")
+    give_plan(USER_A, PRIVATE)
     status, body, _ = call("GET", "/v1/priv/account/subscription", user=USER_A)
     assert status == 200
     assert body == {
@@ -42,7 +32,8 @@ def test_a_private_plan_reads_as_the_reference_example(aws):
 
 
 def test_the_plan_belongs_to_its_user_only(aws):
-    give_plan(USER_A, "d6e3155b-caed-449c-b95b-857f1b765040")
+    # Given USER_A on PROFESSIONAL; Then USER_A reads it and USER_B reads none
+    give_plan(USER_A, PROFESSIONAL)
     assert (
         call("GET", "/v1/priv/account/subscription", user=USER_A)[1]["SubscriptionType"]["name"]
         == "PROFESSIONAL"
@@ -55,7 +46,8 @@ def test_an_ended_subscription_is_null(aws):
     give_plan(USER_A, BASIC)
     repository = SubscriptionRepository()
     ended = repository.get(USER_A).model_copy(update={"status": "canceled"})
-    repository.put(USER_A, ended)
+    put_subscription(USER_A, ended)
+    # Then the route answers no subscription
     assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1] is None
 
 
@@ -82,14 +74,17 @@ def test_the_plan_record_never_goes_back_to_an_older_stripe_state(aws):
 
 
 def test_an_ending_only_touches_the_record_of_its_own_subscription(aws):
+    # Given no record; When an ending arrives; Then nothing is written
     repository = SubscriptionRepository()
     assert not repository.record_stripe_end(USER_A, "sub_1", "canceled", "2022-10-24T12:20:08.000Z", "now", 1)
     assert repository.get(USER_A) is None  # nothing to end: nothing written
+    # Given the plan of sub_2 fetched at 2000 ms; When sub_1 ends; Then the plan holds
     repository.record_stripe_plan(USER_A, stripe_record(ADVANCED), "sub_2", "2022-10-24T12:20:08.000Z", 2000)
     assert not repository.record_stripe_end(
         USER_A, "sub_1", "canceled", "2022-10-24T12:20:08.000Z", "now", 3000
     )
     assert repository.get(USER_A).status == "active"
+    # When sub_2's ending was fetched before its plan; Then it is refused; fetched after, it ends the plan
     assert not repository.record_stripe_end(
         USER_A, "sub_2", "canceled", "2022-10-24T12:20:08.000Z", "now", 1000
     )
@@ -98,7 +93,8 @@ def test_an_ending_only_touches_the_record_of_its_own_subscription(aws):
 
 
 def test_a_directly_assigned_plan_is_not_ended_by_a_stripe_subscription(aws):
-    give_plan(USER_A, "eefffe05-5d1d-4be8-a300-20c7c39c9fef")
+    # Given a plan assigned directly; When a Stripe subscription's ending arrives; Then the plan holds
+    give_plan(USER_A, PRIVATE)
     assert not SubscriptionRepository().record_stripe_end(USER_A, "sub_1", "canceled", "now", "now", 1)
     assert call("GET", "/v1/priv/account/subscription", user=USER_A)[1]["SubscriptionType"]["maxApiKey"] == 3
 

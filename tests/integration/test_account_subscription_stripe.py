@@ -1,41 +1,34 @@
 """The Stripe subscription routes in-process against moto, with real stripe-python calls going over HTTP to
-the Stripe simulator, whose webhooks reach the webhook function (in-process too) through a tiny receiver.
-
-``stripe_billing`` (the ``billing`` fixture) is also used by ``test_stripe_webhook.py``.
+the Stripe simulator, whose webhooks reach the webhook function (in-process too) through a tiny receiver
+(the ``billing`` fixture of ``conftest.py``).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-import boto3
 import pytest
-import stripe
 
-from core import wiring
 from core.config import get_settings
 from core.repositories.catalog import CatalogRepository
 from core.repositories.exchange_keys import ExchangeKeyRepository
 from core.repositories.subscription import SubscriptionRepository
 from core.services.plan_limits import PlanLimits
-from local.seed import REFERENCE_DATA
-from local.stripe_sim import RunningSimulator, StripeSimulator, start_simulator
-from tests.support import USER_A, USER_B, api_event, call, claims_of, invoke
+from tests.support import (
+    ADVANCED,
+    BASIC,
+    ISO,
+    PRIVATE,
+    PROFESSIONAL,
+    USER_A,
+    USER_B,
+    call,
+    claims_of,
+    plan_name,
+    table_items,
+    user_items,
+)
 
-API_KEY = "sk_test_integration"
-WEBHOOK_SECRET = "whsec_integration"
-WEBHOOK_PATH = "/v1/pub/subscription/stripe/webhook"
-BASIC = "336e0577-784d-4482-8a37-46649118aa51"
-ADVANCED = "eedb6709-40be-4425-bc8c-3f27b0f16606"
-PROFESSIONAL = "d6e3155b-caed-449c-b95b-857f1b765040"
-PRIVATE = "eefffe05-5d1d-4be8-a300-20c7c39c9fef"
-ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 STRIPE_KEYS = {
     "cancelAtPeriodEnd",
     "cancelAt",
@@ -45,117 +38,6 @@ STRIPE_KEYS = {
     "trialEnd",
     "plan",
 }
-
-
-@dataclass
-class Billing:
-    """The simulator standing in for Stripe, and what its webhook deliveries were answered."""
-
-    running: RunningSimulator
-    answers: list[tuple[str, str, int]] = field(default_factory=list)  # (event id, type, status)
-
-    @property
-    def sim(self) -> StripeSimulator:
-        return self.running.simulator
-
-    @property
-    def client(self) -> stripe.StripeClient:
-        return stripe.StripeClient(API_KEY, base_addresses={"api": self.running.url}, max_network_retries=0)
-
-    def price_of(self, plan_id: str) -> str:
-        return self.client.v1.prices.list(params={"lookup_keys": [plan_id]}).data[0].id
-
-    def checkout(self, user: str, plan_id: str) -> dict[str, Any]:
-        status, body, _ = call(
-            "POST",
-            "/v1/priv/account/subscription/stripe/checkout",
-            user=user,
-            body={"subscriptionId": plan_id},
-        )
-        assert status == 200, body
-        return body
-
-    def subscribe(self, user: str, plan_id: str = BASIC) -> dict[str, Any]:
-        """Checkout and pay: returns the Stripe subscription the simulator created."""
-        return self.sim.complete_checkout(self.checkout(user, plan_id)["sessionId"])
-
-    def statuses(self) -> list[int]:
-        return [status for _, _, status in self.answers]
-
-
-def _receiver(billing: Billing) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {
-                name: value for name, value in self.headers.items() if name.lower() != "content-length"
-            }
-            function, event = api_event("POST", WEBHOOK_PATH, raw_body=raw, headers=headers)
-            response = invoke(function, event)
-            try:
-                delivered = json.loads(raw)
-                billing.answers.append((delivered.get("id"), delivered.get("type"), response["statusCode"]))
-            except ValueError:
-                billing.answers.append(("", "", response["statusCode"]))
-            self.send_response(response["statusCode"])
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-def stripe_billing(template: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Billing]:
-    """Stripe = the simulator (prices seeded with lookup_key = plan id); webhooks = the webhook function."""
-    running = start_simulator(simulator=StripeSimulator(api_key=API_KEY, webhook_secret=WEBHOOK_SECRET))
-    state = Billing(running)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _receiver(state))
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    running.simulator.webhook_url = f"http://127.0.0.1:{server.server_address[1]}{WEBHOOK_PATH}"
-    for plan in json.loads(REFERENCE_DATA.read_text())["plans"]:
-        if plan["public"]:
-            running.simulator.seed_plan(plan["name"], plan["monthly_price_usd"], lookup_key=plan["id"])
-    # The functions' own environment from the template: the simulator as Stripe, its keys in a secret.
-    secret = boto3.client("secretsmanager").create_secret(
-        Name=f"stripe-{running.url.rsplit(':', 1)[1]}",
-        SecretString=json.dumps({"apiKey": API_KEY, "webhookSecret": WEBHOOK_SECRET}),
-    )
-    template.parameters["StripeApiBase"] = running.url
-    template.parameters["StripeSecretArn"] = secret["ARN"]
-    functions = template.functions()
-    for logical_id in ("AccountSubscriptionFunction", "StripeWebhookFunction"):
-        for name, value in functions[logical_id].environment.items():
-            monkeypatch.setenv(name, value)
-    monkeypatch.setenv("STRIPE_MAX_NETWORK_RETRIES", "0")
-    get_settings.cache_clear()
-    wiring.reset()  # the services read the checkout URLs of this environment
-    yield state
-    wiring.reset()
-    server.shutdown()
-    server.server_close()
-    running.stop()
-
-
-@pytest.fixture
-def billing(aws, monkeypatch) -> Iterator[Billing]:
-    yield from stripe_billing(aws, monkeypatch)
-
-
-def table_items() -> list[dict[str, Any]]:
-    return boto3.client("dynamodb").scan(TableName=get_settings().table_name)["Items"]
-
-
-def user_items(user: str) -> dict[str, dict[str, Any]]:
-    return {item["SK"]["S"]: item for item in table_items() if item["PK"]["S"] == f"USER#{user}"}
-
-
-def plan_name(user: str) -> str | None:
-    body = call("GET", "/v1/priv/account/subscription", user=user)[1]
-    return body["SubscriptionType"]["name"] if body else None
 
 
 # ---------------------------------------------------------------- checkout
@@ -293,6 +175,8 @@ def test_a_change_without_a_subscription_is_3104(billing):
 
 
 def test_a_change_to_an_invalid_or_private_plan_is_refused(billing):
+    # Given a BASIC subscription; When it is changed to an invalid id, an unknown plan, the private plan
+    # or an invalid cancelAtPeriodEnd; Then each is refused
     billing.subscribe(USER_A, BASIC)
     status, body, _ = call(
         "PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"subscriptionId": "nope"}
@@ -339,7 +223,7 @@ def test_cancel_at_period_end_then_the_period_ends(billing):
     assert billing.checkout(USER_A, ADVANCED)["url"]
 
 
-def test_undoing_a_cancellation(billing):
+def test_a_cancellation_can_be_undone_and_asked_for_again(billing):
     # Given a subscription scheduled to cancel
     billing.subscribe(USER_A, BASIC)
     call("PUT", "/v1/priv/account/subscription/stripe", user=USER_A, body={"cancelAtPeriodEnd": True})
@@ -378,6 +262,7 @@ def test_a_plan_change_swaps_the_price_with_proration(billing):
 
 
 def test_a_plan_change_together_with_cancel_at_period_end(billing):
+    # Given an ADVANCED subscription; When it changes to BASIC and cancels at period end in one request
     billing.subscribe(USER_A, ADVANCED)
     status, body, _ = call(
         "PUT",
@@ -385,6 +270,7 @@ def test_a_plan_change_together_with_cancel_at_period_end(billing):
         user=USER_A,
         body={"subscriptionId": BASIC, "cancelAtPeriodEnd": True},
     )
+    # Then both apply
     assert (status, body["plan"]["amount"], body["cancelAtPeriodEnd"]) == (200, 2000, True)
     assert plan_name(USER_A) == "BASIC"
 
@@ -433,7 +319,7 @@ def test_the_end_of_the_subscription_removes_the_plan_and_its_limits(billing):
     subscription = billing.subscribe(USER_A, BASIC)
     limits = PlanLimits(SubscriptionRepository(), CatalogRepository())
     keys = ExchangeKeyRepository()
-    assert limits.require_key_slot(USER_A, keys.count(USER_A)) == 2
+    assert limits.for_user(USER_A).require_key_slot(keys.count(USER_A)) == 2
 
     # When it is canceled in Stripe (e.g. from its dashboard); Then no plan and no key slot remain
     billing.client.v1.subscriptions.cancel(subscription["id"])
@@ -442,7 +328,7 @@ def test_the_end_of_the_subscription_removes_the_plan_and_its_limits(billing):
     from core.errors import ApiKeyLimitExceeded
 
     with pytest.raises(ApiKeyLimitExceeded):
-        limits.require_key_slot(USER_A, keys.count(USER_A))
+        limits.for_user(USER_A).require_key_slot(keys.count(USER_A))
 
 
 def test_past_due_keeps_the_plan_until_stripe_ends_the_subscription(billing):

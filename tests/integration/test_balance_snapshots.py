@@ -8,8 +8,8 @@ import pytest
 from local.events import LocalLambdaContext
 from local.openapi import load_function_module
 from local.template import load_template
-from tests.integration.test_account_exchange import BASIC, KEYS, PROFESSIONAL, add_key, give_plan
-from tests.support import USER_A, USER_B, call
+from tests.support import BASIC, PROFESSIONAL, USER_A, USER_B, add_key, call, give_plan
+from tests.support import KEYS_PATH as KEYS
 
 
 def run_snapshot_job() -> dict:

@@ -2,48 +2,29 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
 from core.models.exchange import KeyStatus
 from core.repositories.exchange_keys import ExchangeKeyRepository
-from tests.integration.test_account_exchange import PROFESSIONAL, add_key, give_plan
-from tests.support import REFERENCE_ORDER, USER_A, USER_B, call
-
-SYMBOL = {"symbol": "BTC/USDT"}
+from tests.support import (
+    REFERENCE_ORDER,
+    SYMBOL,
+    USER_A,
+    USER_B,
+    add_key,
+    call,
+    manual_records,
+    open_orders,
+    order,
+    position,
+    trading_key,
+)
 
 
 @pytest.fixture
-def key(exchange):
-    """A MANUAL FUTURES key of USER_A on a fresh simulator account, the market back at 19200."""
-    exchange.set_price("BTC/USDT", 19200)
-    give_plan(USER_A, PROFESSIONAL)
-    status, created = add_key(USER_A, exchange.create_account(balances={"USDT": 5000}))
-    assert status == 200
-    return created["id"]
-
-
-def order(key_id: str, body: dict, user: str = USER_A, **kwargs):
-    return call("POST", f"/v1/priv/exchange/order/{key_id}", user=user, body=body, **kwargs)
-
-
-def open_orders(key_id: str) -> list[dict]:
-    return call("GET", f"/v1/priv/exchange/order/{key_id}/list", user=USER_A, query=SYMBOL)[1]
-
-
-def position(key_id: str) -> dict | None:
-    return call("GET", f"/v1/priv/exchange/position/{key_id}", user=USER_A, query=SYMBOL)[1]
-
-
-def manual_records(user: str) -> list[dict]:
-    table = boto3.resource("dynamodb").Table("trading-api-local-main")
-    items = table.query(
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
-        ExpressionAttributeValues={":pk": f"USER#{user}", ":sk": "MANUAL_ORDER#"},
-    )["Items"]
-    import json
-
-    return [json.loads(item["record"]) for item in items]
+def key(exchange) -> str:
+    """A MANUAL FUTURES key of USER_A on a simulator account holding 5000 USDT, the market at 19200."""
+    return trading_key(exchange, 5000)
 
 
 def test_the_reference_order_places_entry_ladder_and_stop(key):
@@ -89,8 +70,10 @@ def test_the_reference_order_places_entry_ladder_and_stop(key):
 
 
 def test_moving_the_price_fills_the_first_take_profit_then_cancel_leaves_nothing(key, exchange):
+    # Given the reference trade; When the price crosses its first take profit
     order(key, REFERENCE_ORDER)
     exchange.set_price("BTC/USDT", 19260)
+    # Then half the position is closed, the stop and the second take profit remain, with fees on the fills
     assert position(key)["contracts"] == 0.025
     assert sorted(o["type"] for o in open_orders(key)) == ["stop", "take_profit"]
     trades = call("GET", f"/v1/priv/exchange/trade/{key}/history", user=USER_A, query=SYMBOL)[1]
@@ -98,6 +81,7 @@ def test_moving_the_price_fills_the_first_take_profit_then_cancel_leaves_nothing
     assert trades[0]["fee"]["currency"] == "USDT"
     assert trades[0]["fee"]["cost"] > 0
 
+    # When the position is cancelled; Then neither it nor any exit remains
     status, body, _ = call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)
     assert (status, body) == (204, None)
     assert position(key) is None
@@ -107,16 +91,19 @@ def test_moving_the_price_fills_the_first_take_profit_then_cancel_leaves_nothing
 
 
 def test_a_new_order_first_clears_the_symbol(key):
+    # Given the reference trade; When a plain sell follows on the same symbol
     order(key, REFERENCE_ORDER)
     status, placed, _ = order(key, {"symbol": "BTC/USDT", "type": "MARKET", "side": "SELL", "amount": 0.01})
     assert status == 200
     assert len(placed) == 1
+    # Then the old position and its exits are gone: only the new short is left
     assert position(key)["side"] == "short"
     assert position(key)["contracts"] == 0.01
     assert open_orders(key) == []
 
 
 def test_a_resting_limit_entry_carries_its_exits(key, exchange):
+    # When a limit entry below the market is placed; Then it rests and there is no position yet
     status, placed, _ = order(key, {**REFERENCE_ORDER, "type": "LIMIT", "price": 19100})
     assert status == 200
     assert placed[0]["status"] == "open"
@@ -129,7 +116,7 @@ def test_a_resting_limit_entry_carries_its_exits(key, exchange):
     assert position(key) is None
 
 
-def test_a_trailing_stop_entry(key):
+def test_a_trailing_stop_entry_is_placed_and_recorded_with_its_trigger_and_callback(key):
     status, placed, _ = order(
         key,
         {
@@ -250,11 +237,13 @@ def test_take_profit_amounts_split_on_the_step_with_the_remainder_last(key):
 
 
 def test_the_stop_failing_closes_the_position_and_cancels_the_take_profits(key, exchange):
+    # Given an exchange that refuses every stop; When the reference order is placed
     exchange.set_faults(
         match="STOP", error_rate=1.0, status=400, body={"code": -1013, "msg": "Filter failure: PRICE_FILTER"}
     )
     status, body, _ = order(key, REFERENCE_ORDER)
     assert (status, body) == (433, {"error": "exchange bad request (1500)"})
+    # Then the entry was undone and the record says so
     exchange.set_faults()
     assert position(key) is None
     assert open_orders(key) == []
@@ -265,23 +254,29 @@ def test_the_stop_failing_closes_the_position_and_cancels_the_take_profits(key, 
 
 
 def test_an_idempotent_retry_returns_the_first_answer_and_places_nothing_twice(key):
+    # When the same request is sent twice with one Idempotency-Key
     headers = {"Idempotency-Key": "order-2022-10-11-001"}
     first = order(key, REFERENCE_ORDER, headers=headers)
     again = order(key, REFERENCE_ORDER, headers=headers)
+    # Then both get the first answer and the exchange holds one entry and its three exits
     assert first[0] == again[0] == 200
     assert first[1] == again[1]
     history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
     assert [o["side"] for o in history if not o["reduceOnly"]] == ["buy"]
     assert len(open_orders(key)) == 3
+    # When the key is reused for a different request; Then it is a 422 on the header
     reused = order(key, {**REFERENCE_ORDER, "amount": 0.06}, headers=headers)
     assert reused[0] == 422
     assert reused[1]["errors"][0]["param"] == "Idempotency-Key"
 
 
 def test_an_entry_that_times_out_after_the_exchange_accepted_it_is_found_not_placed_again(key, exchange):
+    # Given an exchange that takes the next order, then times out before answering
     exchange.set_faults(match="POST /fapi/v1/order", timeout=True, after_accept=True, count=1)
+    # When the reference order is placed
     status, placed, _ = order(key, REFERENCE_ORDER, headers={"Idempotency-Key": "slow-entry"})
     exchange.set_faults()
+    # Then the accepted entry is found and used: one entry, one position
     assert status == 200
     assert placed[0]["filled"] == 0.05
     history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
@@ -289,11 +284,13 @@ def test_an_entry_that_times_out_after_the_exchange_accepted_it_is_found_not_pla
     assert position(key)["contracts"] == 0.05
 
 
-def test_key_rules_on_every_trading_route(exchange, key):
+def test_only_active_manual_futures_keys_can_trade_on_any_trading_route(exchange, key):
+    # Given a SPOT key and an AUTOMATED key besides the MANUAL FUTURES one
     spot = add_key(USER_A, exchange.create_account(balances={"USDT": 100}), tradeType="SPOT")[1]["id"]
     automated = add_key(USER_A, exchange.create_account(balances={"USDT": 100}), strategyType="AUTOMATED")[1][
         "id"
     ]
+    # Then neither can place a manual order nor use a futures route
     assert order(automated, REFERENCE_ORDER)[1] == {"error": "exchange API key type is invalid (1106)"}
     assert order(spot, REFERENCE_ORDER)[1] == {"error": "exchange API key type is unsupported (1115)"}
     for method, path, body in [
@@ -304,6 +301,7 @@ def test_key_rules_on_every_trading_route(exchange, key):
     ]:
         answer = call(method, path, user=USER_A, body=body, query=SYMBOL if method == "GET" else None)
         assert answer[:2] == (433, {"error": "exchange API key type is invalid (1106)"}), path
+    # When the MANUAL FUTURES key becomes unauthorized; Then it is inactive on every route
     repository = ExchangeKeyRepository()
     repository.mark_status(repository.get(USER_A, key), KeyStatus.UNAUTHORIZED, "now")
     assert order(key, REFERENCE_ORDER)[1] == {"error": "exchange API key is inactive (1110)"}
@@ -349,7 +347,7 @@ def test_symbol_is_required_and_unknown_symbols_are_1300(key):
     )
 
 
-def test_leverage_and_margin_type(key):
+def test_leverage_and_margin_type_are_validated_and_apply_to_the_next_position(key):
     path = f"/v1/priv/exchange/order/{key}"
     assert call("PUT", f"{path}/leverage", user=USER_A, body={"symbol": "BTC/USDT", "leverage": 10})[:2] == (
         204,
@@ -367,14 +365,17 @@ def test_leverage_and_margin_type(key):
         assert call("PUT", f"{path}/margin", user=USER_A, body={"symbol": "BTC/USDT", "type": "ISOLATED"})[
             :2
         ] == (204, None)
+    # When an order follows; Then its position has that leverage and margin type
     order(key, REFERENCE_ORDER)
     assert position(key)["leverage"] == 10
     assert position(key)["marginMode"] == "isolated"
 
 
 def test_manual_history_is_newest_first_paged_and_private(key):
+    # Given three manual orders
     for amount in (0.01, 0.02, 0.03):
         assert order(key, {"symbol": "BTC/USDT", "type": "MARKET", "side": "BUY", "amount": amount})[0] == 200
+    # When the history is read two at a time; Then the newest come first, uncached
     status, first, headers = call(
         "GET", "/v1/priv/account/trade/manual/history", user=USER_A, query={"limit": "2"}
     )
@@ -402,6 +403,7 @@ def test_manual_history_is_newest_first_paged_and_private(key):
     )
     assert [item["amount"] for item in second["items"]] == [0.01]
     assert second["nextToken"] is None
+    # And another user sees none of it, nor can use USER_A's page token
     assert call("GET", "/v1/priv/account/trade/manual/history", user=USER_B)[1] == {
         "items": [],
         "nextToken": None,

@@ -13,12 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded
-from core.models.exchange import ExchangeId, ExchangeKey, KeyStatus, StrategyType, TradeType
+from core.models.exchange import ExchangeId, KeyStatus, StrategyType, TradeType
 from core.repositories.exchange_keys import ExchangeKeyRepository, KeyHoldings, KeyLimits
-from tests.integration.test_account_exchange import give_plan
-from tests.support import USER_A, USER_B
-
-ADVANCED = "eedb6709-40be-4425-bc8c-3f27b0f16606"  # 3 keys, 5000 USD
+from tests.support import ADVANCED, USER_A, USER_B, a_key, give_plan
 
 
 class RacingRepository(ExchangeKeyRepository):
@@ -37,23 +34,6 @@ class RacingRepository(ExchangeKeyRepository):
             self._first_read.done = True
             self.barrier.wait()
         return holdings
-
-
-def a_key(index: int, balance_usd: float, user: str = USER_A, active: bool = True) -> ExchangeKey:
-    return ExchangeKey(
-        id=f"00000000-0000-4000-8000-{index:012d}",
-        user_id=user,
-        exchange_id=ExchangeId.BINANCE,
-        trade_type=TradeType.FUTURES,
-        strategy_type=StrategyType.MANUAL,
-        active=active,
-        name=f"k{index}",
-        api_key=f"API{index:061d}",
-        status=KeyStatus.AUTHORIZED,
-        created_at="2022-09-09T01:57:36.304Z",
-        updated_at="2022-09-09T01:57:36.304Z",
-        balance_usd=balance_usd,
-    )
 
 
 def race(create, parties: int) -> list[str]:
@@ -79,6 +59,7 @@ def test_three_creates_of_2000_under_a_5000_plan_through_the_service(exchange):
     from core.services.exchange_keys import ExchangeKeyService, NewExchangeKey
     from core.services.plan_limits import PlanLimits
 
+    # Given an ADVANCED user (5000 USD) and three accounts of 2000 USDT
     give_plan(USER_A, ADVANCED)
     accounts = [exchange.create_account(balances={"USDT": 2000}) for _ in range(3)]
     repository = RacingRepository(parties=3)
@@ -103,6 +84,8 @@ def test_three_creates_of_2000_under_a_5000_plan_through_the_service(exchange):
             ),
         )
 
+    # When their keys are created at once, each having read the holdings before any commits
+    # Then two are created and the third is 2129b: 4000 USD held, never 6000
     assert race(create, 3) == ["2129b", "created", "created"]
     assert all(read.active_balance_usd == 0 for read in repository.reads[:3])  # the race really happened
     keys = repository.list(USER_A)
@@ -129,6 +112,7 @@ def test_both_limits_hold_together_under_a_race(aws):
 
 
 def test_deletes_and_deactivations_give_the_balance_back(aws):
+    # Given 4000 of 5000 USD held: a third key of 2000 does not fit
     repository = ExchangeKeyRepository()
     limits = KeyLimits(max_keys=10, max_balance_usd=5000)
     repository.create(a_key(1, 2000), b"ct", limits)
@@ -136,6 +120,7 @@ def test_deletes_and_deactivations_give_the_balance_back(aws):
     with pytest.raises(ApiBalanceLimitExceeded):
         repository.create(a_key(3, 2000), b"ct", limits)
 
+    # When a key is deleted, then another deactivated; Then each gives its balance back
     assert repository.delete(repository.get(USER_A, a_key(1, 0).id))
     repository.create(a_key(3, 2000), b"ct", limits)  # 2000 freed by the delete
 
@@ -159,7 +144,9 @@ def test_a_counter_written_before_versions_existed_still_takes_creates(aws):
     import boto3
 
     table = boto3.resource("dynamodb").Table("trading-api-local-main")
+    # Given a key counter as written before it had a version and a balance
     table.put_item(Item={"PK": f"USER#{USER_A}", "SK": "KEY_COUNT", "count": 1})
+    # When a key is created; Then the counter takes it and gains both, and the key limit still holds
     repository = ExchangeKeyRepository()
     repository.create(a_key(1, 10), b"ct", KeyLimits(max_keys=2, max_balance_usd=5000))
     assert repository.holdings(USER_A) == KeyHoldings(keys_held=2, version=1, active_balance_usd=10)

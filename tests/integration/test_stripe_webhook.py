@@ -7,30 +7,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from local.stripe_sim import sign_payload
-from tests.integration.test_account_subscription_stripe import (
+from tests.support import (
     ADVANCED,
     BASIC,
     PROFESSIONAL,
+    STRIPE_WEBHOOK_SECRET,
+    USER_A,
     WEBHOOK_PATH,
-    WEBHOOK_SECRET,
     Billing,
+    call,
     plan_name,
-    stripe_billing,
     table_items,
 )
-from tests.support import USER_A, call
-
-
-@pytest.fixture
-def billing(aws, monkeypatch) -> Iterator[Billing]:
-    yield from stripe_billing(aws, monkeypatch)
 
 
 @contextmanager
@@ -84,15 +78,17 @@ def signed_event(billing) -> str:
     ],
 )
 def test_a_delivery_that_does_not_verify_is_a_400_and_writes_nothing(billing, signed_event, signature):
+    # Given a real event, signed wrongly in one way or another
     before = table_items()
     payload = signed_event
     if signature == "wrong-secret":
         signature = sign_payload(payload, "whsec_someone_else")
     elif signature == "stale":
-        signature = sign_payload(payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 301)
+        signature = sign_payload(payload, STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) - 301)
     elif signature == "tampered":
-        signature = sign_payload(payload, WEBHOOK_SECRET)
+        signature = sign_payload(payload, STRIPE_WEBHOOK_SECRET)
         payload = payload.replace(USER_A, "0b1c5e7a-3333-4a5b-9c2d-000000000003")
+    # When it is delivered; Then it is refused and nothing is written
     status, body = post(payload, signature)
     assert (status, body) == (400, {"message": "invalid Stripe signature"})
     assert table_items() == before
@@ -100,7 +96,9 @@ def test_a_delivery_that_does_not_verify_is_a_400_and_writes_nothing(billing, si
 
 
 def test_a_verified_delivery_is_a_200_and_recorded_with_a_ttl(billing, signed_event):
-    status, body = post(signed_event, sign_payload(signed_event, WEBHOOK_SECRET))
+    # When a correctly signed event is delivered
+    status, body = post(signed_event, sign_payload(signed_event, STRIPE_WEBHOOK_SECRET))
+    # Then it takes effect and is remembered for 30 days
     assert (status, body) == (200, {"received": True})
     assert plan_name(USER_A) == "BASIC"
     (record,) = event_items()
@@ -110,7 +108,7 @@ def test_a_verified_delivery_is_a_200_and_recorded_with_a_ttl(billing, signed_ev
 
 
 def test_a_signature_just_inside_the_tolerance_is_accepted(billing, signed_event):
-    signature = sign_payload(signed_event, WEBHOOK_SECRET, timestamp=int(time.time()) - 290)
+    signature = sign_payload(signed_event, STRIPE_WEBHOOK_SECRET, timestamp=int(time.time()) - 290)
     assert post(signed_event, signature)[0] == 200
 
 
@@ -157,6 +155,7 @@ def test_a_failed_delivery_is_processed_again_when_stripe_retries(billing, monke
 
 
 def test_unknown_event_types_are_acknowledged_and_ignored(billing):
+    # When Stripe delivers events we do not handle; Then each is a 200 and nothing is written
     before = table_items()
     billing.sim.deliver("customer.created", {"id": "cus_x", "object": "customer", "metadata": {}})
     billing.sim.deliver("product.updated", {"id": "prod_x", "object": "product"})
@@ -165,6 +164,7 @@ def test_unknown_event_types_are_acknowledged_and_ignored(billing):
 
 
 def test_an_event_about_a_subscription_stripe_does_not_know_fails_and_is_not_recorded(billing):
+    # When an event names a subscription Stripe cannot return; Then it is a 500 (so Stripe retries), unrecorded
     billing.sim.deliver(
         "customer.subscription.updated",
         {"id": "sub_missing", "object": "subscription", "customer": "cus_missing", "metadata": {}},

@@ -3,17 +3,21 @@ touching anything, what it undoes, what a retry answers, and what the trade moni
 
 from __future__ import annotations
 
-import json
-
-import boto3
 import pytest
 
 from adapters.exchange.trading import BinanceTradingAccount
 from core.models.trading import OrderKind
-from tests.integration.test_account_exchange import PROFESSIONAL, add_key, give_plan
-from tests.support import REFERENCE_ORDER, USER_A, call, invoke
+from tests.support import (
+    REFERENCE_ORDER,
+    USER_A,
+    invoke,
+    manual_records,
+    open_orders,
+    order,
+    position,
+    trading_key,
+)
 
-SYMBOL = {"symbol": "BTC/USDT"}
 SCHEDULED = {
     "version": "0",
     "id": "local",
@@ -24,37 +28,13 @@ SCHEDULED = {
 
 
 @pytest.fixture
-def key(exchange):
-    exchange.set_price("BTC/USDT", 19200)
-    give_plan(USER_A, PROFESSIONAL)
-    status, created = add_key(USER_A, exchange.create_account(balances={"USDT": 10000}))
-    assert status == 200
-    return created["id"]
-
-
-def order(key_id: str, body, **kwargs):
-    return call("POST", f"/v1/priv/exchange/order/{key_id}", user=USER_A, body=body, **kwargs)
-
-
-def open_orders(key_id: str) -> list[dict]:
-    return call("GET", f"/v1/priv/exchange/order/{key_id}/list", user=USER_A, query=SYMBOL)[1]
-
-
-def position(key_id: str) -> dict | None:
-    return call("GET", f"/v1/priv/exchange/position/{key_id}", user=USER_A, query=SYMBOL)[1]
+def key(exchange) -> str:
+    """A MANUAL FUTURES key of USER_A on a simulator account holding 10000 USDT, the market at 19200."""
+    return trading_key(exchange, 10000)
 
 
 def run_monitor() -> dict:
     return invoke("TradeMonitorFunction", SCHEDULED)
-
-
-def trade_records() -> list[dict]:
-    table = boto3.resource("dynamodb").Table("trading-api-local-main")
-    items = table.query(
-        KeyConditionExpression="PK = :pk AND begins_with(SK, :sk)",
-        ExpressionAttributeValues={":pk": f"USER#{USER_A}", ":sk": "MANUAL_ORDER#"},
-    )["Items"]
-    return [json.loads(item["record"]) for item in items]
 
 
 @pytest.mark.parametrize(
@@ -112,7 +92,7 @@ def test_a_retry_of_a_compensated_order_answers_the_same_433_and_leaves_nothing_
     assert first[:2] == again[:2] == (433, {"error": "exchange bad request (1500)"})
     assert position(key) is None
     assert open_orders(key) == []
-    (record,) = trade_records()
+    (record,) = manual_records(USER_A)
     assert record["state"] == "COMPENSATED"
 
 
@@ -139,7 +119,7 @@ def test_a_request_killed_after_its_entry_is_repaired_by_the_monitor(key, monkey
     # Then the position has its stop and its take-profits, and the repair is on the record and the bus
     assert report["repaired"] == 1
     assert sorted(o["type"] for o in open_orders(key)) == ["stop", "take_profit", "take_profit"]
-    (record,) = trade_records()
+    (record,) = manual_records(USER_A)
     assert record["state"] == "OPEN"
     assert "repaired" in [step["step"] for step in record["journal"]]
     assert trade_events.types() == ["Trade Repaired", "Order Placed"]
@@ -159,7 +139,7 @@ def test_the_monitor_records_a_take_profit_then_the_stop_and_closes_the_trade(ke
     assert (second["stops_filled"], second["closed"]) == (1, 1)
     assert position(key) is None
     assert open_orders(key) == []
-    (record,) = trade_records()
+    (record,) = manual_records(USER_A)
     assert (record["state"], record["close_reason"]) == ("CLOSED", "STOP_LOSS")
     assert record["realized_pnl"] < 0
     assert record["fees"] > 0

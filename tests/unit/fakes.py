@@ -6,13 +6,17 @@ from decimal import Decimal
 
 from core.errors import ExchangeBadRequest
 from core.models.trading import (
+    EntryType,
     ExchangeFill,
     ExchangeOrder,
     ExchangePosition,
     MarketRules,
     OrderKind,
+    OrderRequest,
     OrderSpec,
     PriceRange,
+    Side,
+    StopTriggerType,
     TradeRecord,
 )
 from core.repositories.trade_history import TradeAlreadyStarted
@@ -32,6 +36,17 @@ RULES = MarketRules(
     max_open_orders=200,
 )
 MARK = 19200.0
+# The API reference's example manual order, as the order path receives it.
+REFERENCE = OrderRequest(
+    symbol="BTC/USDT",
+    type=EntryType.MARKET,
+    side=Side.BUY,
+    amount=0.05,
+    take_profit_prices=[19250, 19300],
+    stop_trigger_price=19000,
+    stop_trigger_type=StopTriggerType.LIMIT,
+    stop_price=19000,
+)
 
 
 class FakeExchange:

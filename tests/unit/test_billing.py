@@ -32,13 +32,8 @@ from core.services.billing import (
     iso_of,
 )
 from local.seed import REFERENCE_DATA
+from tests.support import ADVANCED, BASIC, PRIVATE, PROFESSIONAL
 
-BASIC, ADVANCED, PROFESSIONAL = (
-    "336e0577-784d-4482-8a37-46649118aa51",
-    "eedb6709-40be-4425-bc8c-3f27b0f16606",
-    "d6e3155b-caed-449c-b95b-857f1b765040",
-)
-PRIVATE = "eefffe05-5d1d-4be8-a300-20c7c39c9fef"
 UNKNOWN = "eefffe05-5d1d-4be8-a300-20c7c39c9fee"
 USER, OTHER = "user-1", "user-2"
 T0 = 1_700_000_000.0

@@ -16,7 +16,7 @@ from core.api.resolver import MAX_JSON_DEPTH, json_nesting_exceeds, json_object
         '{"s": "]]]]", "d": ' + "[" * 40 + "]" * 40 + "}",
     ],
 )
-def test_too_deep(text):
+def test_json_nested_past_the_limit_is_too_deep(text):
     assert json_nesting_exceeds(text)
 
 
@@ -32,7 +32,7 @@ def test_too_deep(text):
         '\\"' * 30_000,
     ],
 )
-def test_not_too_deep(text):
+def test_json_within_the_limit_or_with_brackets_in_strings_is_not_too_deep(text):
     assert not json_nesting_exceeds(text)
 
 

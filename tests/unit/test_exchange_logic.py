@@ -15,8 +15,9 @@ from core.errors import (
 )
 from core.models.catalog import Plan
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, KeyStatus, StrategyType, TradeType
-from core.services.balance_snapshots import take_daily_snapshots
+from core.services.balance_snapshots import BalanceSnapshotService
 from core.services.exchange_keys import ExchangeKeyService, NewExchangeKey
+from core.services.key_accounts import KeyAccounts
 from core.services.valuation import usd_value
 
 PLAN = Plan(
@@ -211,16 +212,21 @@ def test_another_users_key_is_not_found(world):
             action()
 
 
+def snapshots(keys: FakeKeys, exchange: FakeExchange, concurrency: int) -> BalanceSnapshotService:
+    accounts = KeyAccounts(keys, exchange, ReversingCipher())  # type: ignore[arg-type]
+    return BalanceSnapshotService(keys, accounts, exchange.market_data(ExchangeId.BINANCE), concurrency)  # type: ignore[arg-type]
+
+
 def test_snapshots_mark_refused_keys_unauthorized_and_keep_failed_keys_for_a_retry(world):
     service, exchange, keys = world
     good, refused = service.create("alice", request("GOOD")), service.create("alice", request("REFUSED"))
     broken = service.create("bob", request("BROKEN"))
     exchange.refused, exchange.broken = {"REFUSED"}, {"BROKEN"}
-    report = take_daily_snapshots(keys, exchange, ReversingCipher(), "2022-09-13", 4, lambda: 600_000)  # type: ignore[arg-type]
+    report = snapshots(keys, exchange, 4).take_daily("2022-09-13", lambda: 600_000)
     assert (report.snapshotted, report.unauthorized, report.failed) == (1, 1, 1)
     assert keys.get("alice", refused.id).active is False
     assert (keys.get("bob", broken.id).status, keys.get("bob", broken.id).active) == (KeyStatus.FAILED, True)
-    again = take_daily_snapshots(keys, exchange, ReversingCipher(), "2022-09-13", 4, lambda: 600_000)  # type: ignore[arg-type]
+    again = snapshots(keys, exchange, 4).take_daily("2022-09-13", lambda: 600_000)
     assert (again.skipped, again.failed) == (1, 1)
     assert [s.key_id for s in keys.snapshots] == [good.id]
 
@@ -228,7 +234,7 @@ def test_snapshots_mark_refused_keys_unauthorized_and_keep_failed_keys_for_a_ret
 def test_snapshots_stop_starting_keys_near_the_time_limit(world):
     service, exchange, keys = world
     service.create("alice", request("K1"))
-    report = take_daily_snapshots(keys, exchange, ReversingCipher(), "2022-09-13", 2, lambda: 10_000)  # type: ignore[arg-type]
+    report = snapshots(keys, exchange, 2).take_daily("2022-09-13", lambda: 10_000)
     assert (report.snapshotted, report.not_reached) == (0, 1)
 
 

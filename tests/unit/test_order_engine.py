@@ -5,22 +5,12 @@ from __future__ import annotations
 import pytest
 
 from core.errors import ExchangeBadRequest, FieldValidationError
-from core.models.trading import EntryType, OrderKind, OrderRequest, Side, StopTriggerType, TradeState
+from core.models.trading import OrderKind, TradeState
 from core.services.order_engine import OrderEngine, TradeOwner
 from core.services.order_planner import ClientOrderIds
-from tests.unit.fakes import CountedMetrics, FakeExchange, MemoryTrades, RecordedEvents
+from tests.unit.fakes import REFERENCE, CountedMetrics, FakeExchange, MemoryTrades, RecordedEvents
 
 OWNER = TradeOwner("user", "key")
-REFERENCE = OrderRequest(
-    symbol="BTC/USDT",
-    type=EntryType.MARKET,
-    side=Side.BUY,
-    amount=0.05,
-    take_profit_prices=[19250, 19300],
-    stop_trigger_price=19000,
-    stop_trigger_type=StopTriggerType.LIMIT,
-    stop_price=19000,
-)
 
 
 class Saga:

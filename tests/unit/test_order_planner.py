@@ -7,21 +7,11 @@ from decimal import Decimal
 import pytest
 
 from core.errors import FieldValidationError
-from core.models.trading import EntryType, OrderKind, OrderRequest, Origin, Side, StopTriggerType
+from core.models.trading import EntryType, OrderKind, OrderRequest, Origin, Side
 from core.services.order_planner import ClientOrderIds, plan_trade, split_amount
-from tests.unit.fakes import MARK, RULES
+from tests.unit.fakes import MARK, REFERENCE, RULES
 
 IDS = ClientOrderIds("abc", idempotent=False)
-REFERENCE = OrderRequest(
-    symbol="BTC/USDT",
-    type=EntryType.MARKET,
-    side=Side.BUY,
-    amount=0.05,
-    take_profit_prices=[19250, 19300],
-    stop_trigger_price=19000,
-    stop_trigger_type=StopTriggerType.LIMIT,
-    stop_price=19000,
-)
 
 
 def problems(request: OrderRequest, mark: float = MARK) -> dict[str, str]:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -26,9 +26,7 @@ from core.errors import (
     BusinessRuleError,
     FieldError,
     FieldValidationError,
-    MalformedBodyError,
     NotFoundError,
-    PayloadTooLargeError,
     ServiceUnavailableError,
     UnauthorizedError,
 )
@@ -37,6 +35,7 @@ from core.observability import logger
 JSON = "application/json"
 ROUTE_NOT_FOUND = {"message": "route not found"}
 MALFORMED_BODY = {"message": "request body must be a JSON object"}
+E = TypeVar("E", bound=Exception)
 
 # Path parameters are named for what they identify in the routes; the API reports them all as ``id``.
 _PATH_PARAMETER_NAMES = {"API_KEY_ID": "id", "STRATEGY_ID": "id", "STRATEGY_FOLLOW_ID": "id"}
@@ -45,7 +44,7 @@ _LOCATIONS = {"path": "params", "query": "query", "body": "body", "header": "hea
 _WHOLE_BODY_ERRORS = {"json_invalid", "model_attributes_type", "model_type", "dict_type", "missing"}
 
 
-def json_response(status: int, body: Any) -> Response:
+def json_response(status: int, body: Any) -> Response[str]:
     return Response(status_code=status, content_type=JSON, body=json.dumps(body, separators=(",", ":")))
 
 
@@ -64,7 +63,7 @@ def _echoable(value: Any) -> Any:
     return value
 
 
-def field_errors_response(errors: Iterable[FieldError]) -> Response:
+def field_errors_response(errors: Iterable[FieldError]) -> Response[str]:
     return json_response(
         422,
         {
@@ -156,50 +155,51 @@ def _is_malformed_body(error: Mapping[str, Any]) -> bool:
     return loc == ("body",) and error.get("type") in _WHOLE_BODY_ERRORS
 
 
+def register_error_handler(
+    app: APIGatewayRestResolver, error_type: type[E], handler: Callable[[E], Response[str]]
+) -> None:
+    """``app.exception_handler(error_type)`` as a call: Powertools' decorator is unannotated, and a decorated
+    handler would lose its types."""
+    app.exception_handler(error_type)(handler)
+
+
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(RequestValidationError)
-    def _invalid_request(error: RequestValidationError) -> Response:
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
         problems = list(error.errors())
         if any(_is_malformed_body(problem) for problem in problems):
             return json_response(400, MALFORMED_BODY)
         return field_errors_response(to_field_error(problem) for problem in problems)
 
-    @app.exception_handler(FieldValidationError)
-    def _invalid_fields(error: FieldValidationError) -> Response:
+    def _invalid_fields(error: FieldValidationError) -> Response[str]:
         return field_errors_response(error.errors)
 
-    @app.exception_handler(BusinessRuleError)
-    def _business_rule(error: BusinessRuleError) -> Response:
+    def _business_rule(error: BusinessRuleError) -> Response[str]:
         logger.info("business rule refused the request", extra={"code": error.code, "detail": error.detail})
         return json_response(433, {"error": f"{error.message} ({error.code})"})
 
-    @app.exception_handler(NotFoundError)
-    def _not_found(_: NotFoundError) -> Response:
+    def _not_found(_: NotFoundError) -> Response[str]:
         return json_response(404, ROUTE_NOT_FOUND)
 
     @app.not_found
-    def _unknown_route(_: Exception) -> Response:
+    def _unknown_route(_: Exception) -> Response[str]:
         return json_response(404, ROUTE_NOT_FOUND)
 
-    @app.exception_handler(UnauthorizedError)
-    def _unauthorized(_: UnauthorizedError) -> Response:
+    def _unauthorized(_: UnauthorizedError) -> Response[str]:
         return json_response(401, {"message": "Unauthorized"})
 
-    @app.exception_handler(MalformedBodyError)
-    def _malformed(_: MalformedBodyError) -> Response:
-        return json_response(400, MALFORMED_BODY)
-
-    @app.exception_handler(PayloadTooLargeError)
-    def _too_large(_: PayloadTooLargeError) -> Response:
-        return json_response(413, {"message": "request body too large"})
-
-    @app.exception_handler(ServiceUnavailableError)
-    def _unavailable(error: ServiceUnavailableError) -> Response:
+    def _unavailable(error: ServiceUnavailableError) -> Response[str]:
         logger.warning("upstream unavailable", extra={"detail": error.message})
         return json_response(503, {"message": error.message})
 
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response[str]:
         # The traceback goes to the log (never the response); exception messages of our adapters carry no secrets.
         logger.exception("unhandled error", extra={"error_type": type(error).__name__})
         return json_response(500, {"message": "Internal server error"})
+
+    register_error_handler(app, RequestValidationError, _invalid_request)
+    register_error_handler(app, FieldValidationError, _invalid_fields)
+    register_error_handler(app, BusinessRuleError, _business_rule)
+    register_error_handler(app, NotFoundError, _not_found)
+    register_error_handler(app, UnauthorizedError, _unauthorized)
+    register_error_handler(app, ServiceUnavailableError, _unavailable)
+    register_error_handler(app, Exception, _unexpected)

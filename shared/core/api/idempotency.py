@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.idempotency import (
@@ -24,7 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
-from core.api.errors import field_errors_response, json_response
+from core.api.errors import field_errors_response, json_response, register_error_handler
 from core.config import get_settings
 from core.errors import FieldError, FieldValidationError
 
@@ -72,21 +72,22 @@ def run_once(
     config = _config()
     config.register_lambda_context(app.lambda_context)
 
-    @idempotent_function(data_keyword_argument="request", config=config, persistence_store=_persistence())
-    def once(request: dict[str, Any]) -> T:
+    def once(request: dict[str, Any]) -> T:  # its qualified name is part of every idempotency record's key
         return action()
 
+    # Powertools' decorator is unannotated: applied as a call, the wrapper returns what ``once`` returns.
+    idempotent_once = idempotent_function(
+        once, data_keyword_argument="request", config=config, persistence_store=_persistence()
+    )
     fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-    return once(request={"scope": f"{scope}:{key}", "fingerprint": fingerprint})
+    return cast(T, idempotent_once(request={"scope": f"{scope}:{key}", "fingerprint": fingerprint}))
 
 
 def register_idempotency_errors(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(IdempotencyAlreadyInProgressError)
-    def _in_progress(_: Exception) -> Response:
+    def _in_progress(_: Exception) -> Response[str]:
         return json_response(409, {"message": "a request with this Idempotency-Key is still in progress"})
 
-    @app.exception_handler(IdempotencyValidationError)
-    def _reused(error: Exception) -> Response:
+    def _reused(error: Exception) -> Response[str]:
         return field_errors_response(
             [
                 FieldError(
@@ -97,3 +98,6 @@ def register_idempotency_errors(app: APIGatewayRestResolver) -> None:
                 )
             ]
         )
+
+    register_error_handler(app, IdempotencyAlreadyInProgressError, _in_progress)
+    register_error_handler(app, IdempotencyValidationError, _reused)

@@ -79,10 +79,7 @@ class PageTokenCodec:
             raise invalid
         content = json.loads(payload)
         current = time.time() if now is None else now
-        if (
-            content.get("s") != scope
-            or content.get("e", 0) < current
-            or not isinstance(content.get("k"), dict)
-        ):
+        start_key = content.get("k")
+        if content.get("s") != scope or content.get("e", 0) < current or not isinstance(start_key, dict):
             raise invalid
-        return content["k"]
+        return start_key

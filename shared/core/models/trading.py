@@ -327,9 +327,6 @@ class TradeRecord(BaseModel):
     def placed(self, role: str) -> PlacedOrder | None:
         return next((order for order in reversed(self.orders) if order.role == role), None)
 
-    def planned_order(self, role: str) -> PlacedOrder | None:
-        return next((order for order in self.planned if order.role == role), None)
-
     @property
     def exits(self) -> list[PlacedOrder]:
         """The exits currently meant to be on the book (the latest stop, every take-profit)."""

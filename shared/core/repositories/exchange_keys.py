@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pynamodb.attributes import BinaryAttribute, BooleanAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.expressions.update import Action
 
 from core.errors import (
     ApiBalanceLimitExceeded,
@@ -49,7 +49,13 @@ from core.models.exchange import (
 )
 from core.observability import logger
 from core.repositories.balance_snapshots import BalanceSnapshotRepository, SnapshotPage
-from core.repositories.table import MainTableModel, NamedTransaction, condition_failed, user_partition
+from core.repositories.table import (
+    Gsi1Index,
+    MainTableModel,
+    NamedTransaction,
+    condition_failed,
+    user_partition,
+)
 
 __all__ = ["ExchangeKeyRepository", "KeyHoldings", "KeyLimits", "SnapshotPage"]
 
@@ -58,15 +64,6 @@ KEY_PREFIX = "KEY#"
 COUNTER_SORT_KEY = "KEY_COUNT"
 # Each failed attempt means another create of the same user committed; a user does not race this often.
 CREATE_ATTEMPTS = 5
-
-
-class ActiveKeysIndex(GlobalSecondaryIndex["ExchangeKeyItem"]):
-    class Meta:
-        index_name = "GSI1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
-    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
 
 
 class ExchangeKeyItem(MainTableModel):
@@ -86,7 +83,7 @@ class ExchangeKeyItem(MainTableModel):
     balance_date = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
-    active_keys = ActiveKeysIndex()
+    active_keys: Gsi1Index[ExchangeKeyItem] = Gsi1Index()  # ACTIVE_KEY#<shard>
 
 
 class ApiKeyClaimItem(MainTableModel):
@@ -334,7 +331,10 @@ class ExchangeKeyRepository:
 
     def mark_status(self, key: ExchangeKey, status: KeyStatus, now: str) -> None:
         """UNAUTHORIZED also deactivates the key (it leaves the snapshot index); FAILED keeps it for a retry."""
-        actions = [ExchangeKeyItem.status.set(status.value), ExchangeKeyItem.updated_at.set(now)]
+        actions: list[Action] = [
+            ExchangeKeyItem.status.set(status.value),
+            ExchangeKeyItem.updated_at.set(now),
+        ]
         if status is KeyStatus.UNAUTHORIZED:
             actions += [
                 ExchangeKeyItem.active.set(False),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from pynamodb.attributes import UnicodeAttribute
+from pynamodb.expressions.update import Action
 
 from core.models.profile import Profile
 from core.repositories.table import MainTableModel, user_partition
@@ -42,7 +43,7 @@ class ProfileRepository:
     def apply_changes(self, user_id: str, changes: Mapping[str, str | None], now: str) -> Profile:
         """One UpdateItem: sets or clears the given fields, creating the profile on first use."""
         item = ProfileItem(pk=user_partition(user_id), sk=PROFILE_SORT_KEY)
-        actions = [
+        actions: list[Action] = [
             ProfileItem.updated_at.set(now),
             ProfileItem.created_at.set(ProfileItem.created_at | now),
         ]

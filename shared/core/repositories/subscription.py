@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.condition import Condition, Or
 
 from core.models.subscription import PaymentType, UserSubscription
 from core.repositories.table import MainTableModel, condition_failed, user_partition
@@ -32,8 +32,21 @@ class SubscriptionItem(MainTableModel):
     synced_at = NumberAttribute(null=True)
 
 
+def subscription_item(user_id: str, subscription: UserSubscription) -> SubscriptionItem:
+    """The user's plan record as an item, without the Stripe state (``record_stripe_plan`` adds it)."""
+    return SubscriptionItem(
+        pk=user_partition(user_id),
+        sk=SUBSCRIPTION_SORT_KEY,
+        plan_id=subscription.plan_id,
+        payment_type=subscription.payment_type.value,
+        status=subscription.status,
+        updated_at=subscription.updated_at,
+    )
+
+
 def _not_older_than(fetched_at_ms: int) -> Condition:
-    return SubscriptionItem.synced_at.does_not_exist() | (SubscriptionItem.synced_at <= fetched_at_ms)
+    # ``Or`` rather than ``|``, which pynamodb leaves unannotated
+    return Or(SubscriptionItem.synced_at.does_not_exist(), SubscriptionItem.synced_at <= fetched_at_ms)
 
 
 class SubscriptionRepository:
@@ -49,17 +62,6 @@ class SubscriptionRepository:
             updated_at=item.updated_at,
         )
 
-    def put(self, user_id: str, subscription: UserSubscription) -> None:
-        """Assigns a plan directly (no Stripe subscription behind it): the local stack's private plans."""
-        SubscriptionItem(
-            pk=user_partition(user_id),
-            sk=SUBSCRIPTION_SORT_KEY,
-            plan_id=subscription.plan_id,
-            payment_type=subscription.payment_type.value,
-            status=subscription.status,
-            updated_at=subscription.updated_at,
-        ).save()
-
     def record_stripe_plan(
         self,
         user_id: str,
@@ -69,17 +71,10 @@ class SubscriptionRepository:
         fetched_at_ms: int,
     ) -> bool:
         """The user's plan from a subscription that grants one; False when a newer state is already stored."""
-        item = SubscriptionItem(
-            pk=user_partition(user_id),
-            sk=SUBSCRIPTION_SORT_KEY,
-            plan_id=subscription.plan_id,
-            payment_type=subscription.payment_type.value,
-            status=subscription.status,
-            updated_at=subscription.updated_at,
-            stripe_subscription_id=stripe_subscription_id,
-            current_period_end=current_period_end,
-            synced_at=fetched_at_ms,
-        )
+        item = subscription_item(user_id, subscription)
+        item.stripe_subscription_id = stripe_subscription_id
+        item.current_period_end = current_period_end
+        item.synced_at = fetched_at_ms
         try:
             item.save(condition=_not_older_than(fetched_at_ms))
         except PutError as error:

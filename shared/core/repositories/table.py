@@ -23,6 +23,7 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -55,6 +56,29 @@ class MainTableModel(Model):
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
+
+
+_Item = TypeVar("_Item", bound=Model)
+
+
+# The two overloaded indexes of the table, sparse: an item is in one while it sets that index's two keys.
+# A model declares them as ``name: Gsi1Index[ItemClass] = Gsi1Index()`` next to its ``gsi1pk``/``gsi1sk``.
+class Gsi1Index(GlobalSecondaryIndex[_Item]):  # type: ignore[no-untyped-call]  # pynamodb leaves __init_subclass__ unannotated
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class Gsi2Index(GlobalSecondaryIndex[_Item]):  # type: ignore[no-untyped-call]  # pynamodb leaves __init_subclass__ unannotated
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
 
 
 def user_partition(user_id: str) -> str:

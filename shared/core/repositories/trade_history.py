@@ -20,32 +20,20 @@ from typing import Any
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from core.models.trading import Origin, TradeRecord
-from core.repositories.table import MainTableModel, NamedTransaction, query_page, user_partition
+from core.repositories.table import (
+    Gsi1Index,
+    Gsi2Index,
+    MainTableModel,
+    NamedTransaction,
+    query_page,
+    user_partition,
+)
 
 HISTORY_PREFIX = {Origin.MANUAL: "MANUAL_ORDER#", Origin.STRATEGY: "STRATEGY_ORDER#"}
 LOCATOR_PREFIX = "TRADE#"
 OPEN_TRADE_SHARDS = 10
-
-
-class OpenTradesIndex(GlobalSecondaryIndex["TradeItem"]):
-    class Meta:
-        index_name = "GSI1"
-        projection = AllProjection()
-
-    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
-    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
-
-
-class KeySymbolTradesIndex(GlobalSecondaryIndex["TradeItem"]):
-    class Meta:
-        index_name = "GSI2"
-        projection = AllProjection()
-
-    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
-    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
 
 
 class TradeItem(MainTableModel):
@@ -56,8 +44,8 @@ class TradeItem(MainTableModel):
     gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
     gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
     gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
-    open_trades = OpenTradesIndex()
-    open_on_key_symbol = KeySymbolTradesIndex()
+    open_trades: Gsi1Index[TradeItem] = Gsi1Index()  # OPEN_TRADE#<shard>
+    open_on_key_symbol: Gsi2Index[TradeItem] = Gsi2Index()  # OPEN_TRADES#<key>#<symbol>
 
 
 class TradeLocatorItem(MainTableModel):

@@ -143,7 +143,7 @@ class TickerOut(BaseModel):
 
     @classmethod
     def of(cls, ticker: dict[str, Any]) -> TickerOut:
-        return cls(**{name: ticker.get(name) for name in cls.model_fields})
+        return cls.model_validate({name: ticker.get(name) for name in cls.model_fields})
 
 
 Symbol = Annotated[StrictStr, AfterValidator(exchange_symbol)]

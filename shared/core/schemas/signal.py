@@ -6,6 +6,7 @@ every invalid field at once, with the messages of Create Manual Order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -57,7 +58,7 @@ class SignalBody(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def rules_across_fields(cls, data: Any, handler: Any) -> SignalBody:
+    def rules_across_fields(cls, data: Any, handler: Callable[[Any], SignalBody]) -> SignalBody:
         problems: list[InitErrorDetails] = []
         if isinstance(data, dict) and data.get("action", "OPEN") == "OPEN":
             if data.get("side") is None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, StrictBool, StrictStr
 from pydantic_core import PydanticCustomError
 
-from core.ports import BillingInvoice, BillingSubscription
+from core.models.billing import BillingInvoice, BillingSubscription
 from core.services.billing import INVALID_SUBSCRIPTION_ID, CheckoutResult, SubscriptionChange, iso_of
 from core.services.subscription import CurrentPlan
 

@@ -3,6 +3,7 @@ unified structures (order, trade, position) with the keys the reference shows.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -34,7 +35,7 @@ class ManualOrderBody(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def rules_across_fields(cls, data: Any, handler: Any) -> ManualOrderBody:
+    def rules_across_fields(cls, data: Any, handler: Callable[[Any], ManualOrderBody]) -> ManualOrderBody:
         problems: list[InitErrorDetails] = []
         if isinstance(data, dict):
             trailing = data.get("type") == "TRAILING_STOP"

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field, fields
 from threading import Lock
 
 from core.errors import ExchangeAuthorizationFailed
-from core.models.exchange import BalanceSnapshot, ExchangeId, ExchangeKey, KeyStatus
+from core.models.exchange import BalanceSnapshot, ExchangeKey, KeyStatus
 from core.observability import logger
-from core.ports import ExchangeConnector, SecretCipher
+from core.ports import ExchangeMarketData
 from core.repositories.exchange_keys import ExchangeKeyRepository
+from core.services.key_accounts import KeyAccounts
 from core.services.valuation import usd_value
 from core.timeutil import iso_now
 
@@ -40,41 +41,53 @@ class SnapshotReport:
         return {item.name: getattr(self, item.name) for item in fields(self) if not item.name.startswith("_")}
 
 
-def take_daily_snapshots(
-    keys: ExchangeKeyRepository,
-    connector: ExchangeConnector,
-    cipher: SecretCipher,
-    date: str,
-    concurrency: int,
-    time_left_ms: Callable[[], int],
-    reserve_ms: int = 30_000,
-) -> SnapshotReport:
-    report = SnapshotReport(date=date)
-    prices = connector.market_data(ExchangeId.BINANCE).usd_prices()
+class BalanceSnapshotService:
+    def __init__(
+        self,
+        keys: ExchangeKeyRepository,
+        accounts: KeyAccounts,
+        market: ExchangeMarketData,
+        concurrency: int,
+        reserve_ms: int = 30_000,
+    ) -> None:
+        self._keys = keys
+        self._accounts = accounts
+        self._market = market
+        self._concurrency = max(1, concurrency)
+        self._reserve_ms = reserve_ms
 
-    def snapshot(key: ExchangeKey, ciphertext: bytes) -> None:
-        if time_left_ms() < reserve_ms:
-            report.count("not_reached")
-            return
-        try:
-            secret = cipher.decrypt(key.user_id, key.id, ciphertext)
-            balance = connector.account(key.exchange_id, key.trade_type, key.api_key, secret).balance()
-            total = usd_value(balance.total, prices)
-            keys.record_snapshot(key, BalanceSnapshot(key_id=key.id, date=date, total_usd=total), iso_now())
-            report.count("snapshotted")
-        except ExchangeAuthorizationFailed:
-            keys.mark_status(key, KeyStatus.UNAUTHORIZED, iso_now())
-            report.count("unauthorized")
-        except Exception as error:  # one key's failure must not stop the others; it is retried next run
-            logger.warning("snapshot failed", extra={"key_id": key.id, "error_type": type(error).__name__})
-            keys.mark_status(key, KeyStatus.FAILED, iso_now())
-            report.count("failed")
+    def take_daily(self, date: str, time_left_ms: Callable[[], int]) -> SnapshotReport:
+        """Snapshots every active key not yet snapshotted on ``date``, until the time left runs short."""
+        report = SnapshotReport(date=date)
+        prices = self._market.usd_prices()
+        keys = self._keys
 
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        for key, ciphertext in keys.active_keys():
-            if key.balance_date == date:
-                report.count("skipped")
-                continue
-            pool.submit(snapshot, key, ciphertext)
-    logger.info("daily balance snapshots", extra=report.as_dict())
-    return report
+        def snapshot(key: ExchangeKey, ciphertext: bytes) -> None:
+            if time_left_ms() < self._reserve_ms:
+                report.count("not_reached")
+                return
+            try:
+                balance = self._accounts.open(key, ciphertext).balance()
+                total = usd_value(balance.total, prices)
+                keys.record_snapshot(
+                    key, BalanceSnapshot(key_id=key.id, date=date, total_usd=total), iso_now()
+                )
+                report.count("snapshotted")
+            except ExchangeAuthorizationFailed:
+                keys.mark_status(key, KeyStatus.UNAUTHORIZED, iso_now())
+                report.count("unauthorized")
+            except Exception as error:  # one key's failure must not stop the others; it is retried next run
+                logger.warning(
+                    "snapshot failed", extra={"key_id": key.id, "error_type": type(error).__name__}
+                )
+                keys.mark_status(key, KeyStatus.FAILED, iso_now())
+                report.count("failed")
+
+        with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+            for key, ciphertext in keys.active_keys():
+                if key.balance_date == date:
+                    report.count("skipped")
+                    continue
+                pool.submit(snapshot, key, ciphertext)
+        logger.info("daily balance snapshots", extra=report.as_dict())
+        return report

@@ -4,6 +4,7 @@ reading their live balance and their daily balance history."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +25,18 @@ from core.models.exchange import (
 from core.ports import ExchangeConnector, SecretCipher
 from core.repositories.balance_snapshots import SnapshotPage
 from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
+from core.services.key_accounts import KeyAccounts
 from core.services.plan_limits import PlanLimits
 from core.services.valuation import usd_value
 from core.timeutil import iso_now
+
+# Called once a key is deleted or deactivated: (user id, key id). The wiring hands in the follows' stop
+# (``core.wiring.key_stop_listener``), so a key that is gone or off follows no strategy.
+KeyStopListener = Callable[[str, str], None]
+
+
+def _no_listener(user_id: str, key_id: str) -> None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -50,11 +60,14 @@ class ExchangeKeyService:
         limits: PlanLimits,
         connector: ExchangeConnector,
         cipher: SecretCipher,
+        on_key_stopped: KeyStopListener = _no_listener,
     ) -> None:
         self._keys = keys
         self._limits = limits
         self._connector = connector
         self._cipher = cipher
+        self._accounts = KeyAccounts(keys, connector, cipher)  # a stored key's account, for its live balance
+        self._on_key_stopped = on_key_stopped
 
     def list(self, user_id: str) -> list[ExchangeKey]:
         return self._keys.list(user_id)
@@ -118,14 +131,10 @@ class ExchangeKeyService:
         key = self.get(user_id, key_id)
         if not self._keys.delete(key):
             raise NotFoundError
+        self._on_key_stopped(user_id, key_id)  # after the delete: a follow written later finds no key
 
     def live_balance(self, user_id: str, key_id: str) -> Balance:
-        found = self._keys.get_with_secret(user_id, key_id)
-        if found is None:
-            raise NotFoundError
-        key, ciphertext = found
-        secret = self._cipher.decrypt(user_id, key.id, ciphertext)
-        return self._connector.account(key.exchange_id, key.trade_type, key.api_key, secret).balance()
+        return self._accounts.account(user_id, key_id)[1].balance()
 
     def balance_history(
         self, user_id: str, key_id: str, start: str | None, limit: int, start_key: dict[str, Any] | None

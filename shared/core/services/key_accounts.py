@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from core.errors import NotFoundError
 from core.models.exchange import ExchangeKey
-from core.ports import ExchangeConnector, SecretCipher, TradingAccount
+from core.ports import ExchangeAccount, ExchangeConnector, SecretCipher, TradingAccount
 from core.repositories.exchange_keys import ExchangeKeyRepository
 
 KeyRule = Callable[[ExchangeKey], None]
@@ -20,16 +20,27 @@ class KeyAccounts:
         self._connector = connector
         self._cipher = cipher
 
+    def account(self, user_id: str, key_id: str, *rules: KeyRule) -> tuple[ExchangeKey, ExchangeAccount]:
+        """The caller's key (404 otherwise), checked by ``rules`` in order, connected to read its account."""
+        key, ciphertext = self._load(user_id, key_id, rules)
+        return key, self.open(key, ciphertext)
+
     def trading(self, user_id: str, key_id: str, *rules: KeyRule) -> tuple[ExchangeKey, TradingAccount]:
         """The caller's key (404 otherwise), checked by ``rules`` in order, connected for trading."""
+        key, ciphertext = self._load(user_id, key_id, rules)
+        secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
+        return key, self._connector.trading_account(key.exchange_id, key.trade_type, key.api_key, secret)
+
+    def open(self, key: ExchangeKey, ciphertext: bytes) -> ExchangeAccount:
+        """The account of a key already loaded with its secret (the daily snapshot reads them in bulk)."""
+        secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
+        return self._connector.account(key.exchange_id, key.trade_type, key.api_key, secret)
+
+    def _load(self, user_id: str, key_id: str, rules: tuple[KeyRule, ...]) -> tuple[ExchangeKey, bytes]:
         found = self._keys.get_with_secret(user_id, key_id)
         if found is None:
             raise NotFoundError
         key, ciphertext = found
         for rule in rules:
             rule(key)
-        return key, self.connect(key, ciphertext)
-
-    def connect(self, key: ExchangeKey, ciphertext: bytes) -> TradingAccount:
-        secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
-        return self._connector.trading_account(key.exchange_id, key.trade_type, key.api_key, secret)
+        return key, ciphertext

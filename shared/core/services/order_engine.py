@@ -94,14 +94,6 @@ def error_for(code: str | None) -> ApiError:
     return ExchangeBadRequest("answered as the first attempt was")
 
 
-def failure_code(error: Exception) -> str:
-    if isinstance(error, BusinessRuleError):
-        return error.code
-    if isinstance(error, ServiceUnavailableError):
-        return UNAVAILABLE
-    return ExchangeBadRequest.code
-
-
 class OrderEngine:
     def __init__(
         self,

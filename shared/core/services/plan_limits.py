@@ -6,6 +6,7 @@ No plan means no exchange keys, no balance and no automated strategies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded, SubscriptionFeatureUnauthorized
 from core.models.catalog import Plan
@@ -57,26 +58,29 @@ class PlanLimits:
     def for_user(self, user_id: str) -> UserLimits:
         return UserLimits(self.plan_of(user_id))
 
-    def max_api_keys(self, user_id: str) -> int:
-        return self.for_user(user_id).max_api_keys
-
-    def require_key_slot(self, user_id: str, keys_held: int) -> int:
-        return self.for_user(user_id).require_key_slot(keys_held)
-
-    def require_balance_within(self, user_id: str, total_usd: float) -> None:
-        self.for_user(user_id).require_balance_within(total_usd)
-
     def require_strategy_automation(self, user_id: str) -> None:
         self.for_user(user_id).require_strategy_automation()
 
 
-def on_plan_changed(user_id: str, previous: Plan | None, current: Plan | None) -> None:
+class AutomationStopper(Protocol):
+    """Turns a user's automated follows off (``core.services.follows.FollowService``)."""
+
+    def stop_user(self, user_id: str) -> int: ...
+
+
+def on_plan_changed(
+    user_id: str,
+    previous: Plan | None,
+    current: Plan | None,
+    automation: AutomationStopper | None = None,
+) -> None:
     """Called once whenever the plan that binds a user changes (bought, changed, ended; ``None`` = no plan).
 
     The limits above need nothing here: they read the current plan on every request, so keys stay but no
     new key, balance or automation beyond the new plan is accepted. What the new plan no longer allows and
-    is still running must be stopped here: the automated strategies issue will turn the user's automated
-    follows off when ``current`` is None or lacks ``strategy_automated``. For now it only logs.
+    is still running is stopped here: when ``current`` is None or lacks ``strategy_automated``, the user's
+    active follows are turned off (``automation``, handed in by ``core.wiring``). A later plan that allows
+    automation again does not turn them back on: the user does.
     """
     logger.info(
         "plan changed",
@@ -88,3 +92,5 @@ def on_plan_changed(user_id: str, previous: Plan | None, current: Plan | None) -
             and not (current and current.strategy_automated),
         },
     )
+    if automation is not None and not (current and current.strategy_automated):
+        automation.stop_user(user_id)

@@ -3,10 +3,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.models.catalog import Plan
-from core.models.subscription import PaymentType, UserSubscription
+from core.models.subscription import UserSubscription
 from core.repositories.catalog import CatalogRepository
 from core.repositories.subscription import SubscriptionRepository
-from core.timeutil import iso_now
 
 # Stripe statuses under which the plan binds. past_due keeps it: Stripe is still retrying the payment and
 # ends the subscription itself when its retries run out (then canceled, or unpaid: both drop the plan).
@@ -41,19 +40,3 @@ class SubscriptionService:
 
     def current_plan(self, user_id: str) -> CurrentPlan | None:
         return current_plan(self._subscriptions, self._catalog, user_id)
-
-
-def find_plan(catalog: CatalogRepository, id_or_name: str) -> Plan | None:
-    """A plan by id, or by name preferring a public plan (names are not unique across public and private)."""
-    plan = catalog.get_plan(id_or_name)
-    if plan is not None:
-        return plan
-    named = [plan for plan in catalog.list_plans() if plan.name.upper() == id_or_name.upper()]
-    return sorted(named, key=lambda p: not p.public)[0] if named else None
-
-
-def assign_plan(subscriptions: SubscriptionRepository, user_id: str, plan: Plan) -> UserSubscription:
-    """Makes ``plan`` the user's active plan, as a completed checkout does."""
-    subscription = UserSubscription(plan_id=plan.id, payment_type=PaymentType.STRIPE, updated_at=iso_now())
-    subscriptions.put(user_id, subscription)
-    return subscription

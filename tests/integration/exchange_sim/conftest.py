@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +11,7 @@ from ccxt.binanceusdm import binanceusdm
 
 from adapters.exchange.endpoints import point_at
 from local.exchange_sim import BinanceSimulator, RunningSimulator, start_simulator
-
-ClientFactory = Callable[..., Any]
+from tests.support import ClientFactory
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ cancels them when the call carries ``{"trigger": True}``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,11 +34,7 @@ from ccxt.binanceusdm import binanceusdm
 
 from adapters.exchange.endpoints import point_at
 from local.exchange_sim import BinanceSimulator, RunningSimulator
-
-ClientFactory = Callable[..., Any]  # the ``make_client`` fixture
-BTC = "BTC/USDT"
-BTC_PERP = "BTC/USDT:USDT"
-TRIGGER = {"trigger": True}
+from tests.support import BTC, BTC_PERP, TRIGGER, ClientFactory
 
 
 def position(client: Any, symbol: str = BTC_PERP) -> dict[str, Any] | None:
@@ -534,9 +529,9 @@ def test_injected_timeout(sim: BinanceSimulator, make_client: ClientFactory, key
     client = make_client("usdm", keys, timeout_ms=300)
     sim.set_faults(timeout=True)
 
-    with pytest.raises(RequestTimeout):
+    with pytest.raises(RequestTimeout) as raised:
         client.fetch_balance()
-    assert isinstance(RequestTimeout(), NetworkError)
+    assert isinstance(raised.value, NetworkError)  # what the adapter treats as temporary and retries
     sim.set_faults()
     assert client.fetch_balance()["USDT"]["total"] == 10000
 

@@ -14,9 +14,8 @@ from ccxt.base.errors import BadRequest
 
 from local.exchange_sim import BinanceSimulator
 from local.exchange_sim.candles import MAX_TICKS, RETENTION_MS, PairHistory
+from tests.support import BTC, BTC_PERP
 
-BTC = "BTC/USDT"
-BTC_PERP = "BTC/USDT:USDT"
 MINUTE = 60_000
 
 

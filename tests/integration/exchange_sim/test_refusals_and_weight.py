@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +22,9 @@ from ccxt.base.errors import (
 )
 
 from local.exchange_sim import BinanceSimulator, RunningSimulator, start_simulator
+from tests.support import BTC, BTC_PERP, TRIGGER, ClientFactory
 
-ClientFactory = Callable[..., Any]
-BTC = "BTC/USDT"
-BTC_PERP = "BTC/USDT:USDT"
 ETH_PERP = "ETH/USDT:USDT"
-TRIGGER = {"trigger": True}
 
 
 def stop_market(client: Any, trigger: float, symbol: str = BTC_PERP, amount: float = 0.05) -> dict[str, Any]:
