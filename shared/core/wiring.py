@@ -263,6 +263,7 @@ def balance_snapshot_service() -> BalanceSnapshotService:
         accounts=key_accounts(),
         market=BinanceMarketData(),
         concurrency=get_settings().snapshot_concurrency,
+        on_key_stopped=key_stop_listener(),  # a key Binance refuses is deactivated: its follows stop
     )
 
 

@@ -62,6 +62,27 @@ def test_a_key_the_exchange_refuses_becomes_unauthorized_and_inactive(exchange):
     assert call("GET", "/v1/priv/account/exchange/balance", user=USER_A)[1] == {"USD": 0}
 
 
+def test_a_key_the_exchange_refuses_stops_following_its_strategies(exchange):
+    # Given an AUTOMATED key following a strategy
+    give_plan(USER_A, BASIC)
+    _, key = add_key(USER_A, exchange.create_account(balances={"USDT": 100}), strategyType="AUTOMATED")
+    follows = f"/v1/priv/strategy/follow/exchange/key/{key['id']}"
+    body = {
+        "strategyAutomatedId": "b9f67eb2-1d6e-4a47-a735-d0d9039c9b08",
+        "strategyRiskProfileId": "ab00673a-cd19-44d4-a7c4-05c63e309663",
+    }
+    assert call("POST", follows, user=USER_A, body=body)[0] == 200
+    # When the daily snapshot finds the key refused by Binance
+    exchange.set_faults(
+        match="/account", error_rate=1.0, status=401, body={"code": -2015, "msg": "Invalid API-key."}
+    )
+    assert run_snapshot_job()["unauthorized"] == 1
+    exchange.set_faults()
+    # Then its follow is no longer active (and no longer among the strategy's followers)
+    _, listed, _ = call("GET", follows, user=USER_A)
+    assert [follow["active"] for follow in listed["items"]] == [False]
+
+
 def test_other_failures_mark_the_key_failed_and_it_is_retried_next_run(exchange):
     give_plan(USER_A, BASIC)
     _, key = add_key(USER_A, exchange.create_account(balances={"USDT": 100}))

@@ -49,7 +49,9 @@ class BalanceSnapshotService:
         market: ExchangeMarketData,
         concurrency: int,
         reserve_ms: int = 30_000,
+        on_key_stopped: Callable[[str, str], None] = lambda user_id, key_id: None,
     ) -> None:
+        self._on_key_stopped = on_key_stopped  # a key Binance refuses is deactivated: its follows stop
         self._keys = keys
         self._accounts = accounts
         self._market = market
@@ -75,6 +77,7 @@ class BalanceSnapshotService:
                 report.count("snapshotted")
             except ExchangeAuthorizationFailed:
                 keys.mark_status(key, KeyStatus.UNAUTHORIZED, iso_now())
+                self._on_key_stopped(key.user_id, key.id)
                 report.count("unauthorized")
             except Exception as error:  # one key's failure must not stop the others; it is retried next run
                 logger.warning(
