@@ -6,6 +6,7 @@ from pydantic import BaseModel, StrictBool
 
 from core.api.fields import Uuid
 from core.models.follows import FollowChange
+from core.schemas.trading import history_fields
 from core.schemas.types import JsonNumber
 from core.services.follows import FollowView, NewFollow, StrategyTrade
 
@@ -117,18 +118,8 @@ class StrategyHistoryItem(BaseModel):
     def of(cls, trade: StrategyTrade) -> StrategyHistoryItem:
         record, strategy = trade.record, trade.strategy
         return cls(
-            orderId=record.order_id,
-            price=record.price,
-            amount=record.amount,
-            cost=record.cost,
-            stop=record.stop,
-            stopType=record.stop_type,
-            takeProfit=record.take_profit,
-            trailingTriggerPrice=record.trailing_trigger_price,
+            **history_fields(record),
             leverage=record.leverage,
-            callbackRate=record.callback_rate,
-            riskProfilePercent=record.risk_profile_percent,
-            createdAt=record.created_at,
             StrategyAutomatedTrigger=StrategyTriggerOut(
                 StrategyAutomated=TriggerStrategyOut(
                     name=strategy.name if strategy else None,

@@ -105,6 +105,23 @@ class MarginBody(BaseModel):
     type: Literal["ISOLATED", "CROSSED"]
 
 
+def history_fields(record: TradeRecord) -> dict[str, Any]:
+    """The fields a trade record shows in the manual and the automated histories alike."""
+    return {
+        "orderId": record.order_id,
+        "price": record.price,
+        "amount": record.amount,
+        "cost": record.cost,
+        "stop": record.stop,
+        "stopType": record.stop_type,
+        "takeProfit": record.take_profit,
+        "trailingTriggerPrice": record.trailing_trigger_price,
+        "callbackRate": record.callback_rate,
+        "riskProfilePercent": record.risk_profile_percent,
+        "createdAt": record.created_at,
+    }
+
+
 class ManualHistoryItem(BaseModel):
     orderId: str | None
     price: JsonNumber | None
@@ -120,19 +137,7 @@ class ManualHistoryItem(BaseModel):
 
     @classmethod
     def of(cls, record: TradeRecord) -> ManualHistoryItem:
-        return cls(
-            orderId=record.order_id,
-            price=record.price,
-            amount=record.amount,
-            cost=record.cost,
-            stop=record.stop,
-            stopType=record.stop_type,
-            takeProfit=record.take_profit,
-            trailingTriggerPrice=record.trailing_trigger_price,
-            callbackRate=record.callback_rate,
-            riskProfilePercent=record.risk_profile_percent,
-            createdAt=record.created_at,
-        )
+        return cls(**history_fields(record))
 
 
 class ManualHistory(BaseModel):
