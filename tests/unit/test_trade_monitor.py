@@ -213,3 +213,27 @@ def test_a_compensation_that_failed_is_completed_so_the_433_the_user_got_is_true
     assert world.exchange.position_size == 0
     assert not world.exchange.open_orders("BTC/USDT")
     assert world.record().state is TradeState.COMPENSATED
+
+
+def test_a_request_killed_while_clearing_the_symbol_leaves_no_position_without_its_stop():
+    # Given a live trade, and a new order whose process dies after cancelling its exits, before the close
+    world = World()
+    world.place("first")
+    real_close = world.exchange.close_position
+
+    def dies(symbol, client_order_id):
+        raise SystemExit("killed while clearing")
+
+    world.exchange.close_position = dies  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        world.place("second")
+    world.exchange.close_position = real_close  # type: ignore[method-assign]
+    assert world.exchange.position_size == 0.05
+    assert not world.exchange.open_orders("BTC/USDT")  # the first trade's exits are gone
+    # When the monitor finds the stale record
+    world.clock[0] += 10**13
+    world.monitor.run()
+    # Then the clearing the user asked for is finished: flat, nothing left on the book
+    assert world.exchange.position_size == 0
+    assert not world.exchange.open_orders("BTC/USDT")
+    assert world.record("second").state is TradeState.FAILED

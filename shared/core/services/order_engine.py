@@ -198,6 +198,7 @@ class OrderEngine:
             self._compensate(account, record, ids, f"{type(error).__name__} while placing")
             raise ExchangeBadRequest("the trade could not be protected: its orders were cancelled") from None
         if record.state is not TradeState.OPEN:
+            record.failure = None  # a resumed trade that is now live and protected answers 200
             self._step(record, TradeState.OPEN, "open")
             self._counter.count("OrdersPlaced")
             self._events.publish("Order Placed", order_placed(record))

@@ -430,21 +430,25 @@ class TradeMonitor:
         entry = account.find_order(
             record.symbol, plan.entry.spec.client_order_id, plan.entry.spec.kind.conditional
         )
+        touched = any(step.step == "clear symbol" for step in record.journal)
+        if record.failure is not None or (entry is None and touched):
+            # The request answered that the trade was undone (its compensation then failed), or it died while
+            # clearing the symbol (an earlier position may have lost its exits): finish the clearing.
+            account.cancel_all_orders(record.symbol)
+            account.close_position(record.symbol, ids.close)
+            record.state = TradeState.COMPENSATED if record.failure is not None else TradeState.FAILED
+            self._save(
+                record, "finished by the monitor", "the symbol's orders cancelled and its position closed"
+            )
+            self._repaired(
+                record, "the request stopped while clearing or undoing", "cleared the symbol", report
+            )
+            return
         if entry is None:
             record.state = TradeState.FAILED
             self._save(record, "finished by the monitor", "the entry was never placed")
             self._repaired(
                 record, "the request stopped before its entry", "marked failed: nothing was placed", report
-            )
-            return
-        if record.failure is not None:
-            # The request answered that the trade was undone (its compensation then failed): make it true.
-            account.cancel_all_orders(record.symbol)
-            account.close_position(record.symbol, ids.close)
-            record.state = TradeState.COMPENSATED
-            self._save(record, "finished by the monitor", "compensation completed")
-            self._repaired(
-                record, "a compensation had failed", "cancelled its orders and closed the position", report
             )
             return
         position = account.position(record.symbol)
