@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from core.services.key_accounts import KeyAccounts
     from core.services.market import MarketService
     from core.services.order_engine import OrderEngine
+    from core.services.plan_limits import PlanLimits
     from core.services.signals import SignalService
     from core.services.strategy_performance import StrategyPerformanceService
     from core.services.subscription import SubscriptionService
@@ -44,6 +45,14 @@ def subscription_repository() -> SubscriptionRepository:
     from core.repositories.subscription import SubscriptionRepository
 
     return SubscriptionRepository()
+
+
+@cache
+def plan_limits() -> PlanLimits:
+    """The rules of each user's plan (key slots, balance, automation), read from their subscription."""
+    from core.services.plan_limits import PlanLimits
+
+    return PlanLimits(subscription_repository(), catalog_repository())
 
 
 @cache
@@ -106,7 +115,6 @@ def strategy_performance_service() -> StrategyPerformanceService:
 def signal_service() -> SignalService:
     """The signal route: no exchange, only the catalog, the secrets, the triggers, the followers, the queue."""
     from core.fan_out_queue import SqsFanOutQueue
-    from core.repositories.follows import FollowRepository
     from core.repositories.triggers import TriggerRepository
     from core.services.signals import SignalService
     from core.signal_secrets import SecretsManagerSignalSecrets
@@ -115,7 +123,7 @@ def signal_service() -> SignalService:
         catalog=catalog_repository(),
         secrets=SecretsManagerSignalSecrets(),
         triggers=TriggerRepository(),
-        followers=FollowRepository(),
+        followers=follow_repository(),
         queue=SqsFanOutQueue(),
     )
 
@@ -124,18 +132,16 @@ def signal_service() -> SignalService:
 def fan_out_worker() -> FanOutWorker:
     """One trigger on one follower's account, through the order engine."""
     from adapters.exchange.binance import BinanceMarketData
-    from core.repositories.follows import FollowRepository
     from core.repositories.strategy_trades import StrategyTradeRepository
     from core.repositories.trade_history import TradeRepository
     from core.repositories.triggers import TriggerRepository
     from core.services.fan_out import FanOutWorker
-    from core.services.plan_limits import PlanLimits
 
     return FanOutWorker(
         triggers=TriggerRepository(),
-        follows=FollowRepository(),
+        follows=follow_repository(),
         accounts=key_accounts(),
-        limits=PlanLimits(subscription_repository(), catalog_repository()),
+        limits=plan_limits(),
         catalog=catalog_repository(),
         engine=order_engine(),
         trades=TradeRepository(),
@@ -219,6 +225,7 @@ def trading_service() -> TradingService:
 
 # ---------------------------------------------------------------- exchange keys, profile, balance snapshots
 if TYPE_CHECKING:
+    from core.repositories.follows import FollowRepository
     from core.services.balance_snapshots import BalanceSnapshotService
     from core.services.exchange_keys import ExchangeKeyService
     from core.services.profile import ProfileService
@@ -231,11 +238,10 @@ def exchange_key_service() -> ExchangeKeyService:
     from core.repositories.exchange_keys import ExchangeKeyRepository
     from core.secret_cipher import KmsSecretCipher
     from core.services.exchange_keys import ExchangeKeyService
-    from core.services.plan_limits import PlanLimits
 
     return ExchangeKeyService(
         keys=ExchangeKeyRepository(),
-        limits=PlanLimits(subscription_repository(), catalog_repository()),
+        limits=plan_limits(),
         connector=BinanceConnector(),
         cipher=KmsSecretCipher(),
         on_key_stopped=key_stop_listener(),  # a deleted key's follows stop
@@ -270,7 +276,6 @@ def balance_snapshot_service() -> BalanceSnapshotService:
 # ---- strategy follows
 if TYPE_CHECKING:
     from core.models.catalog import Plan
-    from core.repositories.follows import FollowRepository
     from core.services.billing import PlanChangeListener
     from core.services.exchange_keys import KeyStopListener
     from core.services.follows import FollowService, StrategyHistoryService
@@ -288,13 +293,12 @@ def follow_service() -> FollowService:
     """A key's follows, following and changing one, and the stops (key gone, plan lost)."""
     from core.repositories.exchange_keys import ExchangeKeyRepository
     from core.services.follows import FollowService
-    from core.services.plan_limits import PlanLimits
 
     return FollowService(
         follows=follow_repository(),
         keys=ExchangeKeyRepository(),
         catalog=catalog_repository(),
-        limits=PlanLimits(subscription_repository(), catalog_repository()),
+        limits=plan_limits(),
     )
 
 
@@ -330,6 +334,7 @@ def plan_change_listener() -> PlanChangeListener:
 _FACTORIES = (
     catalog_repository,
     subscription_repository,
+    plan_limits,
     page_tokens,
     catalog_service,
     subscription_service,

@@ -28,6 +28,7 @@ from core.errors import (
     NotFoundError,
     ServiceUnavailableError,
 )
+from core.models.catalog import Plan
 from core.models.exchange import ExchangeKey, KeyStatus, StrategyType, TradeType
 from core.models.signals import FanOutOrder, FollowerOutcome, Outcome, SignalAction, SkipReason, Trigger
 from core.models.strategy_track import StrategyTrade
@@ -153,7 +154,7 @@ class FanOutWorker:
             return outcome(Outcome.PLACED, amount=closed.amount if closed else None)
         ids = ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:{follow.id}", Origin.STRATEGY)
         try:
-            return self._open(trigger, follow.risk_profile_id, key, account, ids, symbol, outcome)
+            return self._open(trigger, follow.risk_profile_id, plan, key, account, ids, symbol, outcome)
         except ServiceUnavailableError:
             if self._trades.get(user_id, ids.trade_id) is None:
                 raise  # nothing was started: SQS delivers the message again
@@ -163,6 +164,7 @@ class FanOutWorker:
         self,
         trigger: Trigger,
         profile_id: str,
+        plan: Plan,
         key: ExchangeKey,
         account: TradingAccount,
         ids: ClientOrderIds,
@@ -173,7 +175,6 @@ class FanOutWorker:
         assert signal.side is not None
         assert signal.stop_trigger_price is not None
         profile = self._catalog.get_risk_profile(profile_id)
-        plan = self._limits.for_user(key.user_id).plan
         rules = account.rules(symbol)
         mark = account.mark_price(symbol)
         slippage = abs(mark - signal.price) / signal.price * 100 if signal.price else 0.0
@@ -183,7 +184,7 @@ class FanOutWorker:
         equity = account.balance().total.get(QUOTE, 0.0)
         amount = follower_amount(
             equity_usd=equity,
-            max_balance_usd=plan.max_balance_usd if plan else None,
+            max_balance_usd=plan.max_balance_usd,
             risk_percent=profile.percentage if profile else 0.0,
             entry=entry,
             stop=signal.stop_trigger_price,

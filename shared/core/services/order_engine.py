@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from core.errors import (
     ApiError,
@@ -35,10 +36,12 @@ from core.models.trading import (
     EntryType,
     ExchangeOrder,
     JournalEntry,
+    OrderKind,
     OrderRequest,
     OrderSpec,
     Origin,
     PlacedOrder,
+    Side,
     TradeRecord,
     TradeState,
 )
@@ -370,9 +373,6 @@ class OrderEngine:
 
 def plan_of(record: TradeRecord) -> TradePlan:
     """The plan a record was started with, rebuilt from its planned orders (to resume or verify it)."""
-    from decimal import Decimal
-
-    from core.models.trading import OrderKind, Side
 
     def planned(order: PlacedOrder) -> PlannedOrder:
         return PlannedOrder(

@@ -262,7 +262,7 @@ class TradeMonitor:
                 if index in record.filled_take_profits:
                     continue
                 record.filled_take_profits.append(index)
-                self._journal(record, f"take profit {index} filled", order.id)
+                self._save(record, f"take profit {index} filled", order.id)
                 self._events.publish(
                     "Take Profit Filled",
                     take_profit_filled(
@@ -280,7 +280,7 @@ class TradeMonitor:
                 and not any(entry.step == "stop filled" for entry in record.journal)
             ):
                 # A triggered stop-limit may rest unfilled (the price gapped past its limit): filled means flat.
-                self._journal(record, "stop filled", order.id)
+                self._save(record, "stop filled", order.id)
                 self._events.publish(
                     "Stop Loss Filled",
                     stop_loss_filled(
@@ -420,7 +420,7 @@ class TradeMonitor:
         account.cancel_order(record.symbol, stop.client_order_id, stop.conditional)
         record.stop_moved = True
         record.stop = record.price
-        self._journal(record, "stop moved to the entry", placed.id)
+        self._save(record, "stop moved to the entry", placed.id)
         report.stops_moved += 1
 
     def _finish(self, account: TradingAccount, record: TradeRecord, report: MonitorReport) -> None:
@@ -504,11 +504,8 @@ class TradeMonitor:
         logger.warning(
             "trade repaired", extra={"trade_id": record.trade_id, "problem": problem, "action": action}
         )
-        self._journal(record, "repaired", f"{problem}: {action}")
+        self._save(record, "repaired", f"{problem}: {action}")
         self._events.publish("Trade Repaired", trade_repaired(record, problem, action))
-
-    def _journal(self, record: TradeRecord, step: str, detail: str | None = None) -> None:
-        self._save(record, step, detail)
 
     def _save(self, record: TradeRecord, step: str, detail: str | None = None) -> None:
         record.updated_at = iso_now()
