@@ -10,10 +10,10 @@ export SAM_CLI_TELEMETRY = 0
 
 .PHONY: run test lint format template-check unit integration e2e bench seed openapi clean build deploy
 
-$(STAMP): requirements/dev.txt requirements/constraints.txt shared/requirements.txt layers/adapters/requirements.txt
+$(STAMP): requirements/dev.txt requirements/constraints.txt shared/requirements.txt layers/adapters/requirements.txt layers/reports/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r shared/requirements.txt -r layers/adapters/requirements.txt -r requirements/dev.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet -r shared/requirements.txt -r layers/adapters/requirements.txt -r layers/reports/requirements.txt -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
 $(TOOLS_STAMP): requirements/tools.txt

@@ -26,7 +26,11 @@ def _layers_on_path() -> None:
 
 
 def run(port: int, host: str = "127.0.0.1") -> None:
-    from local.dev_routes import register_simulator_routes, register_strategy_routes
+    from local.dev_routes import (
+        register_notification_routes,
+        register_simulator_routes,
+        register_strategy_routes,
+    )
     from local.gateway import Gateway, serve
     from local.stack import LocalStack
 
@@ -35,6 +39,7 @@ def run(port: int, host: str = "127.0.0.1") -> None:
     gateway = Gateway(stack)
     register_simulator_routes(gateway)
     register_strategy_routes(gateway)
+    register_notification_routes(gateway)
     server = serve(gateway, host, port)
     url = f"http://{host}:{server.server_address[1]}"
     stack.connect_webhooks(url)

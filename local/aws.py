@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -132,6 +133,13 @@ def provision(template: Template, endpoint_url: str, server: Any | None = None) 
         if resource.get("Type") == "AWS::KMS::Key":
             key = aws.client("kms").create_key(Description=logical_id)["KeyMetadata"]
             template.local_values.update({logical_id: key["KeyId"], f"{logical_id}.Arn": key["Arn"]})
+        elif resource.get("Type") == "AWS::SecretsManager::Secret":
+            # A generated secret (GenerateSecretString), as CloudFormation creates it; Ref is its ARN.
+            secret = aws.client("secretsmanager").create_secret(
+                Name=f"{template.pseudo['AWS::StackName']}-{logical_id}",
+                SecretString=secrets.token_urlsafe(36),
+            )
+            template.local_values.update({logical_id: secret["ARN"]})
     provision_messaging(template, aws.client)
     return aws
 

@@ -138,3 +138,23 @@ def register_strategy_routes(gateway: Gateway) -> None:
 
     gateway.add_dev_route(r"^/_local/strategies/(?P<strategy_id>[\w-]+)/secret$", signal_secret, method="GET")
     gateway.add_dev_route(r"^/_local/strategies/(?P<strategy_id>[\w-]+)/signal$", send_signal)
+
+
+def register_notification_routes(gateway: Gateway) -> None:
+    """``/_local/telegram/updates``, ``/_local/telegram/messages`` and ``/_local/email`` (the README's table)."""
+    stack = gateway.stack
+
+    def telegram_update(payload: dict[str, Any]) -> GatewayResponse:
+        return GatewayResponse.json(
+            200, stack.telegram_update(payload.get("chatId"), payload.get("text"), payload.get("username"))
+        )
+
+    def telegram_messages(query: dict[str, Any]) -> GatewayResponse:
+        return GatewayResponse.json(200, stack.telegram_messages(query.get("chatId")))
+
+    def emails(query: dict[str, Any]) -> GatewayResponse:
+        return GatewayResponse.json(200, stack.emails(query.get("to")))
+
+    gateway.add_dev_route(r"^/_local/telegram/updates$", telegram_update)
+    gateway.add_dev_route(r"^/_local/telegram/messages$", telegram_messages, method="GET")
+    gateway.add_dev_route(r"^/_local/email$", emails, method="GET")

@@ -77,7 +77,7 @@ class Gateway:
         path = parsed.path
         query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
         if path.startswith("/_local/"):
-            return self._dev(method, path, body)
+            return self._dev(method, path, body, query)
         if path.rstrip("/") == "/swagger" or path.startswith("/swagger/"):
             return self._swagger(path)
         matches = [
@@ -126,7 +126,9 @@ class Gateway:
         )
 
     # ---------------------------------------------------------------- dev routes
-    def _dev(self, method: str, path: str, body: bytes) -> GatewayResponse:
+    def _dev(
+        self, method: str, path: str, body: bytes, query: dict[str, list[str]] | None = None
+    ) -> GatewayResponse:
         for pattern, route_method, handler in self._dev_routes:
             match = pattern.match(path)
             if match:
@@ -136,6 +138,8 @@ class Gateway:
                     payload = json.loads(body) if body.strip() else {}
                 except ValueError:
                     payload = None
+                if method == "GET":  # a GET's input is its query string
+                    payload = {name: values[-1] for name, values in (query or {}).items()}
                 if not isinstance(payload, dict):
                     return GatewayResponse.json(400, {"message": "request body must be a JSON object"})
                 try:

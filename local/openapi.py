@@ -29,6 +29,8 @@ def load_function_module(template: Template, logical_id: str) -> ModuleType:
     module_name = f"functions_{spec_of_function.code_dir.name}_app"
     if module_name in sys.modules:
         return sys.modules[module_name]
+    if str(spec_of_function.code_dir) not in sys.path:  # its own modules import as Lambda imports them
+        sys.path.append(str(spec_of_function.code_dir))
     spec = importlib.util.spec_from_file_location(module_name, spec_of_function.code_dir / "app.py")
     assert spec is not None
     assert spec.loader is not None

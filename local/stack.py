@@ -24,6 +24,7 @@ LOCAL_STRIPE_API_KEY = "sk_test_local"
 # Documentation addresses (RFC 5737): the local stack's stand-in for the functions' egress IPs.
 LOCAL_EGRESS_IPS = "192.0.2.10,198.51.100.20,203.0.113.30"
 STRIPE_WEBHOOK_PATH = "/v1/pub/subscription/stripe/webhook"
+TELEGRAM_WEBHOOK_PATH = "/v1/hook/telegram"
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -44,6 +45,8 @@ class LocalStack:
         self.messaging: LocalMessaging | None = None
         self.exchange: Any = None  # the Binance simulator (local.exchange_sim.RunningSimulator)
         self.stripe: Any = None  # the Stripe simulator (local.stripe_sim.RunningSimulator)
+        self.telegram: Any = None  # the Telegram simulator (local.telegram_sim.RunningSimulator)
+        self._telegram_webhook_secret = secrets.token_urlsafe(24)
         self._password_salt = secrets.token_hex(8)
 
     # ---------------------------------------------------------------- lifecycle
@@ -52,6 +55,8 @@ class LocalStack:
         server, endpoint_url = start_moto()
         self.aws = provision(self.template, endpoint_url, server)
         self._store_stripe_secret()
+        self._store_telegram_secret()
+        self._verify_email_sender()
         # This process also runs the dev routes (seed, token plans): it talks to the same moto.
         apply_environment({**self.aws.environment, **self.shared_function_environment()})
         from core.config import get_settings
@@ -77,6 +82,11 @@ class LocalStack:
 
         self.exchange = start_exchange_simulator()
         self.stripe = start_stripe_simulator(simulator=StripeSimulator(api_key=LOCAL_STRIPE_API_KEY))
+        from local.telegram_sim import start_simulator as start_telegram_simulator
+
+        self.telegram = start_telegram_simulator()
+        self.template.parameters["TelegramApiBase"] = self.telegram.url
+        self.template.parameters["TelegramBotUsername"] = self.telegram.simulator.username
         # The functions find the simulators through the template's own parameters and secrets.
         self.template.parameters["ExchangeEndpoint"] = self.exchange.url
         self.template.parameters.setdefault("EgressIps", "")
@@ -99,6 +109,24 @@ class LocalStack:
         )
         self.template.parameters["StripeSecretArn"] = secret["ARN"]
 
+    def _store_telegram_secret(self) -> None:
+        """The simulator's bot, stored as the operator stores the real bot's token: a Secrets Manager secret."""
+        assert self.aws is not None
+        secret = self.aws.client("secretsmanager").create_secret(
+            Name="trading-api-local-telegram",
+            SecretString=json.dumps(
+                {"botToken": self.telegram.simulator.token, "webhookSecret": self._telegram_webhook_secret}
+            ),
+        )
+        self.template.parameters["TelegramSecretArn"] = secret["ARN"]
+
+    def _verify_email_sender(self) -> None:
+        """SES sends only from a verified identity: the operator verifies the sender's address (or domain)."""
+        assert self.aws is not None
+        sender = str(self.template.parameters.get("EmailSender", ""))
+        if sender:
+            self.aws.client("ses").verify_email_identity(EmailAddress=sender)
+
     def _seed_stripe_prices(self) -> None:
         """Stripe sells each public plan at its monthly price; a price's lookup_key is its plan's id."""
         from local.seed import REFERENCE_DATA
@@ -110,8 +138,17 @@ class LocalStack:
                 )
 
     def connect_webhooks(self, api_url: str) -> None:
-        """Stripe delivers its events to the API's webhook route, as it would in AWS."""
+        """Stripe delivers its events to the API's webhook route and Telegram its Updates to the bot's, as
+        they would in AWS; the links in emails point at this API."""
         self.stripe.simulator.webhook_url = f"{api_url}{STRIPE_WEBHOOK_PATH}"
+        self.template.parameters["PublicApiUrl"] = api_url
+        for pool in self.pools.values():  # workers start on first use, with this environment
+            if "PUBLIC_API_URL" in pool.spec.environment:
+                pool.spec.environment["PUBLIC_API_URL"] = api_url
+        from adapters.telegram import TelegramBot
+
+        bot = TelegramBot(self.telegram.simulator.token, api_base=self.telegram.url)
+        bot.set_webhook(f"{api_url}{TELEGRAM_WEBHOOK_PATH}", self._telegram_webhook_secret)
 
     def shared_function_environment(self) -> dict[str, str]:
         """The variables every function gets (the template's Globals), resolved locally."""
@@ -144,7 +181,7 @@ class LocalStack:
             pool.stop()
         if self.aws is not None:
             self.aws.stop()
-        for simulator in (self.exchange, self.stripe):
+        for simulator in (self.exchange, self.stripe, self.telegram):
             if simulator is not None:
                 simulator.stop()
         if STATE_FILE.exists():
@@ -262,6 +299,38 @@ class LocalStack:
             for schedule in spec.schedules
         }
 
+    def telegram_update(self, chat_id: Any, text: Any, username: Any = None) -> dict[str, Any]:
+        """A user writes to the bot in their private chat: the simulator delivers the Update to the webhook."""
+        if isinstance(chat_id, bool) or not isinstance(chat_id, int) or chat_id <= 0:
+            raise DevRouteError(chat_id, "must be a positive integer", "chatId")
+        if not isinstance(text, str) or not text or len(text) > 4096:
+            raise DevRouteError(text, "must be a text of 1 to 4096 characters", "text")
+        if username is not None and (
+            not isinstance(username, str) or not re.fullmatch(r"\w{1,32}", username)
+        ):
+            raise DevRouteError(username, "must be a Telegram username", "username")
+        from local.telegram_sim import DeliveryError
+
+        try:
+            return {"status": self.telegram.simulator.deliver_update(chat_id, text, username=username)}
+        except DeliveryError as error:  # no webhook registered, or it cannot be reached
+            raise DevRouteError(chat_id, f"the update could not be delivered: {error}", "chatId") from None
+
+    def telegram_messages(self, chat_id: Any) -> dict[str, Any]:
+        try:
+            chat = int(chat_id)
+        except (TypeError, ValueError):
+            raise DevRouteError(chat_id, "must be an integer", "chatId") from None
+        return {"items": self.telegram.simulator.messages(chat)}
+
+    def emails(self, to: Any) -> dict[str, Any]:
+        """The emails SES (moto) sent to ``to``, oldest first, parsed as a mail client shows them."""
+        if not isinstance(to, str) or not EMAIL.match(to):
+            raise DevRouteError(to, "must be a valid email", "to")
+        from local.mailbox import sent_emails
+
+        return {"items": sent_emails(to)}
+
     def run_job(self, name: str) -> Any:
         schedule = self.jobs()[name]
         event = {
@@ -274,4 +343,8 @@ class LocalStack:
             "detail": {},
             **(json.loads(schedule.event["input"]) if isinstance(schedule.event.get("input"), str) else {}),
         }
-        return self.pools[schedule.function].invoke(event)
+        result = self.pools[schedule.function].invoke(event)
+        if self.template.functions()[schedule.function].sqs_mappings:
+            # A job that queues its work (the reports) is done when its queue is: as its users see it.
+            self.wait_until_drained(schedule.function, timeout=120)
+        return result

@@ -52,6 +52,22 @@ class Settings(BaseModel):
     monitor_stale_after_seconds: int = 60
     # The signal fan-out queue: one message per follower of a strategy's trigger.
     fanout_queue_url: str = ""
+    # Notifications (notifications.md). The bot's username (its URL is https://t.me/<username>); the Secrets
+    # Manager secret holding {"botToken", "webhookSecret"}; where Bot API requests go (the local stack sets
+    # its simulator's URL).
+    telegram_bot_username: str = ""
+    telegram_secret_arn: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
+    # Alerts and reports by email: SES, from this verified sender.
+    email_sender: str = ""
+    # The secret (Secrets Manager) that signs the one-click unsubscribe links, and the API's public URL they
+    # point at.
+    link_secret_arn: str = ""
+    public_api_url: str = ""
+    # The Cognito user pool: the users' email addresses, and every user for the reports.
+    user_pool_id: str = ""
+    # The reports' queue: one message per user and report.
+    report_queue_url: str = ""
 
     @field_validator("egress_ips", mode="before")
     @classmethod
@@ -84,6 +100,14 @@ _ENVIRONMENT_NAMES = {
     "monitor_weight_budget": "MONITOR_WEIGHT_BUDGET",
     "monitor_stale_after_seconds": "MONITOR_STALE_AFTER_SECONDS",
     "fanout_queue_url": "FANOUT_QUEUE_URL",
+    "telegram_bot_username": "TELEGRAM_BOT_USERNAME",
+    "telegram_secret_arn": "TELEGRAM_SECRET_ARN",
+    "telegram_api_base": "TELEGRAM_API_BASE",
+    "email_sender": "EMAIL_SENDER",
+    "link_secret_arn": "LINK_SECRET_ARN",
+    "public_api_url": "PUBLIC_API_URL",
+    "user_pool_id": "USER_POOL_ID",
+    "report_queue_url": "REPORT_QUEUE_URL",
 }
 
 

@@ -5,6 +5,7 @@ The adapters layer implements them with ccxt (and Stripe); unit tests hand in in
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from core.models.billing import (
@@ -15,6 +16,7 @@ from core.models.billing import (
     CheckoutSession,
 )
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
+from core.models.notify import DirectoryUser, OutgoingEmail
 from core.models.trading import (
     Candle,
     ExchangeFill,
@@ -161,3 +163,28 @@ class Counter(Protocol):
     """Counts outcomes an alarm watches (orders placed, compensations, failed compensations, repairs)."""
 
     def count(self, name: str, value: int = 1) -> None: ...
+
+
+# ---------------------------------------------------------------- notifications (notifications.md)
+class Mailer(Protocol):
+    """Sends one email (SES). Raises on failure; the caller's queue retries."""
+
+    def send(self, message: OutgoingEmail) -> str: ...
+
+
+class ChatSender(Protocol):
+    """The Telegram bot. ``TelegramError`` (adapters.telegram) tells a retryable failure from a final one."""
+
+    def send_message(self, chat_id: int, text: str, parse_mode: str | None = "HTML") -> int: ...
+
+    def send_photo(
+        self, chat_id: int, png: bytes, caption: str | None = None, parse_mode: str | None = "HTML"
+    ) -> int: ...
+
+
+class UserDirectory(Protocol):
+    """The users of the user pool (Cognito): their email addresses."""
+
+    def email_of(self, user_id: str) -> str | None: ...
+
+    def users(self) -> Iterator[DirectoryUser]: ...

@@ -331,6 +331,148 @@ def plan_change_listener() -> PlanChangeListener:
     return listener
 
 
+# ---- notifications (notifications.md)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import date
+
+    from core.notify.links import UnsubscribeLinks
+    from core.ports import ChatSender, UserDirectory
+    from core.repositories.notifications import NotificationRepository
+    from core.services.alerts import AlertService
+    from core.services.notification_settings import NotificationSettingsService
+    from core.services.reports import ReportScheduler, ReportService
+    from core.services.telegram_linking import TelegramLinking
+
+
+@cache
+def notification_repository() -> NotificationRepository:
+    from core.repositories.notifications import NotificationRepository
+
+    return NotificationRepository()
+
+
+@cache
+def notification_settings_service() -> NotificationSettingsService:
+    """The settings routes and the alert method (the bot's URL, the user's Telegram auth code)."""
+    from core.config import get_settings
+    from core.schemas.notifications import API_NAMES
+    from core.services.notification_settings import NotificationSettingsService
+
+    username = get_settings().telegram_bot_username
+    return NotificationSettingsService(
+        notification_repository(), bot_url=f"https://t.me/{username}", api_names=API_NAMES
+    )
+
+
+@cache
+def telegram_bot() -> ChatSender | None:
+    """The bot (its token from Secrets Manager); None on a stage without one."""
+    from adapters.telegram import TelegramBot
+    from core.config import get_settings
+    from core.notify.secrets import telegram_credentials
+
+    credentials = telegram_credentials()
+    if credentials is None:
+        return None
+    return TelegramBot(credentials.bot_token, api_base=get_settings().telegram_api_base)
+
+
+def telegram_failure_is_final(error: Exception) -> bool:
+    """A Bot API refusal that no retry changes (a blocked bot, a chat that is gone)."""
+    return getattr(error, "retryable", True) is False
+
+
+@cache
+def telegram_linking() -> TelegramLinking:
+    from core.repositories.profile import ProfileRepository
+    from core.services.telegram_linking import TelegramLinking
+
+    bot = telegram_bot()
+    if bot is None:
+        raise RuntimeError("this stage has no Telegram bot (TELEGRAM_SECRET_ARN)")
+    return TelegramLinking(
+        notification_repository(), notification_settings_service(), ProfileRepository(), bot
+    )
+
+
+@cache
+def unsubscribe_links() -> UnsubscribeLinks:
+    from core.config import get_settings
+    from core.notify.links import UnsubscribeLinks
+    from core.notify.secrets import link_secret
+
+    return UnsubscribeLinks(link_secret(), get_settings().public_api_url)
+
+
+@cache
+def user_directory() -> UserDirectory:
+    from core.config import get_settings
+    from core.notify.directory import CognitoUserDirectory
+
+    return CognitoUserDirectory(get_settings().user_pool_id)
+
+
+@cache
+def alert_service() -> AlertService:
+    """Alerts for every new order, take profit and stop loss, by email and Telegram."""
+    from core.config import get_settings
+    from core.notify.email import SesMailer
+    from core.observability import PowertoolsCounter
+    from core.repositories.profile import ProfileRepository
+    from core.repositories.trade_history import TradeRepository
+    from core.services.alerts import AlertService
+
+    return AlertService(
+        notifications=notification_repository(),
+        profiles=ProfileRepository(),
+        trades=TradeRepository(),
+        catalog=catalog_repository(),
+        directory=user_directory(),
+        mailer=SesMailer(get_settings().email_sender),
+        bot=telegram_bot,
+        unsubscribe_url=lambda user_id, setting: unsubscribe_links().url(user_id, setting),
+        count=PowertoolsCounter().count,
+        is_permanent=telegram_failure_is_final,
+    )
+
+
+@cache
+def report_scheduler() -> ReportScheduler:
+    from core.config import get_settings
+    from core.services.reports import ReportScheduler, queue_sender
+
+    return ReportScheduler(user_directory(), queue_sender(get_settings().report_queue_url))
+
+
+@cache
+def report_service(chart: Callable[[list[tuple[date, float]]], bytes]) -> ReportService:
+    """Weekly and monthly reports with the daily-balance chart; ``chart`` renders it (the reports function's
+    own module: its plotting library stays out of every other function)."""
+    from core.config import get_settings
+    from core.notify.email import SesMailer
+    from core.observability import PowertoolsCounter
+    from core.repositories.balance_snapshots import BalanceSnapshotRepository
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.repositories.profile import ProfileRepository
+    from core.repositories.trade_history import TradeRepository
+    from core.services.reports import ReportService
+
+    return ReportService(
+        notifications=notification_repository(),
+        profiles=ProfileRepository(),
+        keys=ExchangeKeyRepository(),
+        snapshots=BalanceSnapshotRepository(),
+        trades=TradeRepository(),
+        directory=user_directory(),
+        mailer=SesMailer(get_settings().email_sender),
+        bot=telegram_bot,
+        chart=chart,
+        unsubscribe_url=lambda user_id, setting: unsubscribe_links().url(user_id, setting),
+        count=PowertoolsCounter().count,
+    )
+
+
 _FACTORIES = (
     catalog_repository,
     subscription_repository,
@@ -356,6 +498,15 @@ _FACTORIES = (
     strategy_history_service,
     key_stop_listener,
     plan_change_listener,
+    notification_repository,
+    notification_settings_service,
+    telegram_bot,
+    telegram_linking,
+    unsubscribe_links,
+    user_directory,
+    alert_service,
+    report_scheduler,
+    report_service,
 )
 
 

@@ -1,0 +1,33 @@
+"""The parts of Telegram's Update (Bot API) the bot reads; everything else in it is ignored."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class TelegramChat(_Lenient):
+    id: int
+    type: str
+
+
+class TelegramSender(_Lenient):
+    id: int
+    is_bot: bool = False
+    username: str | None = Field(default=None, max_length=64)
+    language_code: str | None = Field(default=None, max_length=16)
+
+
+class TelegramMessage(_Lenient):
+    message_id: int
+    chat: TelegramChat
+    sender: TelegramSender | None = Field(default=None, alias="from")
+    text: str | None = Field(default=None, max_length=4096)
+
+
+class TelegramUpdate(_Lenient):
+    update_id: int
+    message: TelegramMessage | None = None
