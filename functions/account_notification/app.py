@@ -77,9 +77,17 @@ def unsubscribe(token: Annotated[str, Query(max_length=512)]) -> dict[str, Any]:
 _handler = lambda_entrypoint(app)
 
 
+def _is_form(event: dict[str, Any]) -> bool:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    # RFC 8058: the one-click POST is a form, urlencoded or multipart.
+    return str(headers.get("content-type", "")).startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    )
+
+
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The one-click POST carries a form body (``List-Unsubscribe=One-Click``, RFC 8058), not JSON: the
     # signed token in the URL is all that route reads, so its body is dropped before the JSON-only entry.
-    if event.get("resource") == UNSUBSCRIBE_PATH or event.get("path", "").endswith(UNSUBSCRIBE_PATH):
+    if event.get("resource") == UNSUBSCRIBE_PATH and _is_form(event):
         event = {**event, "body": None, "isBase64Encoded": False}
     return _handler(event, context)
