@@ -88,7 +88,16 @@ def test_an_unsubscribe_link_names_its_user_and_setting_and_cannot_be_forged_or_
     assert links.verify(f"{other}.{signature}") is None  # another user's payload with this signature
     assert links.verify(f"{payload}.{signature[:-1]}A") is None
     assert UnsubscribeLinks("secret-two", "https://x").verify(token) is None
-    for garbage in ("", "a.b.c", None, 42, "x" * 600, "bm90LWpzb24.sig"):
+    for garbage in (
+        "",
+        "a.b.c",
+        None,
+        42,
+        "x" * 600,
+        "bm90LWpzb24.sig",
+        f"{payload}.\u00e9",
+        "\u00e9.\u00e9",
+    ):
         assert links.verify(garbage) is None
 
 

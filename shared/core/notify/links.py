@@ -45,7 +45,8 @@ class UnsubscribeLinks:
         if not isinstance(token, str) or token.count(".") != 1 or len(token) > 512:
             return None
         payload, signature = token.split(".")
-        if not hmac.compare_digest(self._sign(payload), signature):
+        # Bytes: compare_digest refuses str with non-ASCII characters, and a link is anyone's input.
+        if not hmac.compare_digest(self._sign(payload).encode(), signature.encode("utf-8", "replace")):
             return None
         try:
             user_id, setting = json.loads(_unb64(payload))
