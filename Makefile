@@ -26,9 +26,18 @@ $(TOOLS_STAMP): requirements/tools.txt
 run: $(STAMP)
 	$(PY) -m local run
 
-## test: lint, template checks, then unit, integration and end-to-end tests
+## test: lint, template checks, then unit, integration and end-to-end tests; the end-to-end tier includes
+## the OpenAPI contract run (schemathesis with docs/openapi.json against the local stack, see `contract`)
 test: lint template-check
 	$(PY) -m pytest
+
+## contract: only the schemathesis run of docs/openapi.json against a local stack it starts
+contract: $(STAMP)
+	$(PY) -m pytest tests/e2e/test_openapi_contract.py
+
+## openapi: write the merged OpenAPI document to docs/openapi.json (a unit test fails when it is stale)
+openapi: $(STAMP)
+	$(PY) -m local.openapi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

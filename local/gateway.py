@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from local.events import proxy_event
-from local.openapi import OpenApiSite
+from local.openapi import DOCUMENT_URL, OpenApiSite
 from local.stack import DevRouteError, LocalStack
 from local.template import Route
 from local.workers import InvocationFailed, InvocationTimeout
@@ -79,7 +79,8 @@ class Gateway:
         if path.startswith("/_local/"):
             return self._dev(method, path, body, query)
         if path.rstrip("/") == "/swagger" or path.startswith("/swagger/"):
-            return self._swagger(path)
+            # The link under the Swagger UI title is the page's own URL with ?format=json: the document.
+            return self._swagger(DOCUMENT_URL if query.get("format") == ["json"] else path)
         matches = [
             (route, match) for route in self.routes if (match := route.pattern.match(path)) is not None
         ]

@@ -10,12 +10,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core import wiring
 from core.api import caller_id, create_resolver, lambda_entrypoint
+from core.api.openapi_docs import answers
 from core.notify.links import UNSUBSCRIBE_PATH
 from core.schemas.notifications import (
     API_NAMES,
     AlertMethodOut,
     NotificationSettingsOut,
     NotificationSettingsUpdate,
+    Unsubscribed,
 )
 
 app = create_resolver()
@@ -53,7 +55,18 @@ def _page(status: int, title: str, text: str, form_action: str | None = None) ->
     return Response(status_code=status, content_type="text/html; charset=utf-8", body=html)
 
 
-@app.get(UNSUBSCRIBE_PATH, summary="Confirm an unsubscribe link", tags=["Account Notification"])
+HTML_PAGE: dict[str, Any] = {"text/html": {"schema": {"type": "string"}}}
+
+
+@app.get(
+    UNSUBSCRIBE_PATH,
+    summary="Confirm an unsubscribe link",
+    tags=["Account Notification"],
+    responses={
+        200: {"description": "A page asking to confirm (HTML)", "content": HTML_PAGE},
+        404: {"description": "The link is not valid (HTML)", "content": HTML_PAGE},
+    },
+)
 def confirm_unsubscribe(token: Annotated[str, Query(max_length=512)]) -> Response[str]:
     """A link opened in a browser (or fetched by a mail scanner) changes nothing: it asks to confirm."""
     found = wiring.unsubscribe_links().verify(token)
@@ -62,8 +75,14 @@ def confirm_unsubscribe(token: Annotated[str, Query(max_length=512)]) -> Respons
     return _page(200, "Unsubscribe", "Stop receiving these emails?", form_action=f"?token={token}")
 
 
-@app.post(UNSUBSCRIBE_PATH, summary="One-click unsubscribe (RFC 8058)", tags=["Account Notification"])
-def unsubscribe(token: Annotated[str, Query(max_length=512)]) -> dict[str, Any]:
+@app.post(
+    UNSUBSCRIBE_PATH,
+    summary="One-click unsubscribe (RFC 8058)",
+    description="The signed link of an email's `List-Unsubscribe`: turns that setting off without a sign-in.",
+    tags=["Account Notification"],
+    responses=answers(404, ok_description="The setting is off", ok_model=Unsubscribed),
+)
+def unsubscribe(token: Annotated[str, Query(max_length=512)]) -> Unsubscribed:
     found = wiring.unsubscribe_links().verify(token)
     if found is None or found[1] not in API_NAMES:
         from core.errors import NotFoundError
@@ -71,7 +90,7 @@ def unsubscribe(token: Annotated[str, Query(max_length=512)]) -> dict[str, Any]:
         raise NotFoundError
     user_id, setting = found
     wiring.notification_settings_service().update(user_id, {setting: False})
-    return {"unsubscribed": API_NAMES[setting]}
+    return Unsubscribed(unsubscribed=API_NAMES[setting])
 
 
 _handler = lambda_entrypoint(app)

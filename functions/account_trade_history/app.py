@@ -19,12 +19,13 @@ app = create_resolver()
 @app.get(
     "/v1/priv/account/trade/strategy/history",
     summary="List strategy automated history",
+    description="The orders followed strategies placed for the caller, newest first.",
     tags=["Account Trade History"],
 )
 def list_strategy_history(
-    start: Annotated[IsoDate | None, Query()] = None,
-    limit: Annotated[IntegerInput, Field(ge=1, le=1000), Query()] = 30,
-    nextToken: Annotated[PageToken | None, Query()] = None,
+    start: Annotated[IsoDate | None, Query(description="The newest date to list, YYYY-MM-DD")] = None,
+    limit: Annotated[IntegerInput, Field(ge=1, le=1000), Query(description="Page size (max 1000)")] = 30,
+    nextToken: Annotated[PageToken | None, Query(description="The previous page's nextToken")] = None,
 ) -> StrategyHistory:
     user = caller_id(app)
     scope = f"{user}:strategy-history:{start}"
@@ -39,12 +40,13 @@ def list_strategy_history(
 @app.get(
     "/v1/priv/account/trade/manual/history",
     summary="List manual trading history",
+    description="The caller's manual orders, newest first.",
     tags=["Account Trade History"],
 )
 def list_manual_history(
-    start: Annotated[IsoDate | None, Query()] = None,
-    limit: Annotated[int, Field(ge=1, le=1000), Query()] = 30,
-    nextToken: Annotated[str | None, Query()] = None,
+    start: Annotated[IsoDate | None, Query(description="The newest date to list, YYYY-MM-DD")] = None,
+    limit: Annotated[int, Field(ge=1, le=1000), Query(description="Page size (max 1000)")] = 30,
+    nextToken: Annotated[str | None, Query(description="The previous page's nextToken")] = None,
 ) -> ManualHistory:
     user = caller_id(app)
     scope = f"{user}:manual-history:{start}"

@@ -4,11 +4,19 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.fields import Uuid
 from core.api.idempotency import idempotency_key, register_idempotency_errors, run_once
+from core.api.openapi_docs import answers
+from core.errors import (
+    ExchangeAuthorizationFailed,
+    ExchangeBadRequest,
+    ExchangeKeyInactive,
+    ExchangeKeyTypeInvalid,
+    ExchangeKeyTypeUnsupported,
+    InvalidExchangeSymbol,
+)
 from core.observability import metrics
 from core.schemas.exchange import Symbol
 from core.schemas.orders import OrderOut, PositionOut, TradeOut
@@ -17,37 +25,65 @@ from core.wiring import trading_service
 
 app = create_resolver()
 register_idempotency_errors(app)
-KeyId = Annotated[Uuid, Path()]
-RequiredSymbol = Annotated[Symbol, Query()]
-NO_CONTENT: dict[int, OpenAPIResponse] = {204: {"description": "Done"}}
+KeyId = Annotated[
+    Uuid, Path(description="API_KEY_ID: the exchange key", json_schema_extra={"format": "uuid"})
+]
+RequiredSymbol = Annotated[Symbol, Query(description="Exchange symbol, e.g. BTC/USDT")]
 ORDERS = ["Exchange Order"]
 EXECUTE = ["Exchange Order Execute"]
+# What the exchange may answer through any key, and the key rules of core.services.trading.
+EXCHANGE_REFUSALS = [ExchangeAuthorizationFailed, InvalidExchangeSymbol, ExchangeBadRequest]
+KEY_RULES = [ExchangeKeyTypeInvalid, ExchangeKeyInactive]
+READ = answers(503, refusals=[*EXCHANGE_REFUSALS, ExchangeKeyTypeInvalid])
+TRADE = [*EXCHANGE_REFUSALS, *KEY_RULES]
 
 
-@app.get("/v1/priv/exchange/order/<API_KEY_ID>/list", summary="List open orders", tags=ORDERS)
+@app.get("/v1/priv/exchange/order/<API_KEY_ID>/list", summary="List open orders", tags=ORDERS, responses=READ)
 def list_open_orders(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[OrderOut]:
     return [OrderOut.of(order) for order in trading_service().open_orders(caller_id(app), API_KEY_ID, symbol)]
 
 
-@app.get("/v1/priv/exchange/order/<API_KEY_ID>/history", summary="List order history", tags=ORDERS)
+@app.get(
+    "/v1/priv/exchange/order/<API_KEY_ID>/history", summary="List order history", tags=ORDERS, responses=READ
+)
 def list_order_history(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[OrderOut]:
     return [
         OrderOut.of(order) for order in trading_service().order_history(caller_id(app), API_KEY_ID, symbol)
     ]
 
 
-@app.get("/v1/priv/exchange/trade/<API_KEY_ID>/history", summary="List trade history", tags=ORDERS)
+@app.get(
+    "/v1/priv/exchange/trade/<API_KEY_ID>/history", summary="List trade history", tags=ORDERS, responses=READ
+)
 def list_trade_history(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> list[TradeOut]:
     return [TradeOut.of(fill) for fill in trading_service().trades(caller_id(app), API_KEY_ID, symbol)]
 
 
-@app.get("/v1/priv/exchange/position/<API_KEY_ID>", summary="Get futures open position", tags=ORDERS)
+@app.get(
+    "/v1/priv/exchange/position/<API_KEY_ID>",
+    summary="Get futures open position",
+    tags=ORDERS,
+    responses=READ,
+)
 def get_position(API_KEY_ID: KeyId, symbol: RequiredSymbol) -> PositionOut | None:
     position = trading_service().position(caller_id(app), API_KEY_ID, symbol)
     return PositionOut.of(position) if position is not None else None
 
 
-@app.post("/v1/priv/exchange/order/<API_KEY_ID>", summary="Create manual order", tags=EXECUTE)
+@app.post(
+    "/v1/priv/exchange/order/<API_KEY_ID>",
+    summary="Create manual order",
+    description="Places the entry, its take-profit ladder and its stop loss as one trade. Send an "
+    "`Idempotency-Key` to make a retry safe.",
+    tags=EXECUTE,
+    responses=answers(
+        409,
+        503,
+        ok_description="The orders placed: the entry, then the take profits and the stop",
+        refusals=[*TRADE, ExchangeKeyTypeUnsupported],
+    ),
+    openapi_extensions={"x-idempotent": True},
+)
 def create_manual_order(API_KEY_ID: KeyId, body: ManualOrderBody) -> list[OrderOut]:
     user = caller_id(app)
     key = idempotency_key(app)
@@ -66,7 +102,7 @@ def create_manual_order(API_KEY_ID: KeyId, body: ManualOrderBody) -> list[OrderO
     "/v1/priv/exchange/position/<API_KEY_ID>",
     summary="Cancel futures position",
     tags=EXECUTE,
-    responses=NO_CONTENT,
+    responses=answers(503, ok=204, ok_description="Done", refusals=TRADE),
 )
 def cancel_position(
     API_KEY_ID: KeyId, body: SymbolBody
@@ -79,7 +115,7 @@ def cancel_position(
     "/v1/priv/exchange/order/<API_KEY_ID>/leverage",
     summary="Change futures leverage",
     tags=EXECUTE,
-    responses=NO_CONTENT,
+    responses=answers(503, ok=204, ok_description="Done", refusals=TRADE),
 )
 def change_leverage(
     API_KEY_ID: KeyId, body: LeverageBody
@@ -92,7 +128,7 @@ def change_leverage(
     "/v1/priv/exchange/order/<API_KEY_ID>/margin",
     summary="Change futures margin type",
     tags=EXECUTE,
-    responses=NO_CONTENT,
+    responses=answers(503, ok=204, ok_description="Done", refusals=TRADE),
 )
 def change_margin_type(
     API_KEY_ID: KeyId, body: MarginBody

@@ -20,27 +20,45 @@ from core.schemas.strategy_performance import (
 )
 
 app = create_resolver()
-StrategyId = Annotated[Uuid, Path()]
+StrategyId = Annotated[
+    Uuid, Path(description="STRATEGY_ID: the automated strategy", json_schema_extra={"format": "uuid"})
+]
 IntervalQuery = Annotated[
     Interval, Query(description="Range interval: 1d (UTC days) or 1M (calendar months)")
 ]
 Limit = Annotated[int, Field(ge=1, le=1000), Query(description="How many periods, newest first (max 1000)")]
 
 
-@app.get("/v1/pub/strategy/profile/list", summary="List strategy risk profiles", tags=["Public"])
+@app.get(
+    "/v1/pub/strategy/profile/list",
+    summary="List strategy risk profiles",
+    description="How much of the equity a follower risks per trade, by profile.",
+    tags=["Public"],
+)
 def list_risk_profiles() -> RiskProfileList:
     profiles = wiring.catalog_service().risk_profiles()
     return RiskProfileList(items=[RiskProfileOut.of(profile) for profile in profiles])
 
 
-@app.get("/v1/pub/strategy/list", summary="List automated strategies", tags=["Public"])
+@app.get(
+    "/v1/pub/strategy/list",
+    summary="List automated strategies",
+    description="The automated strategies a key can follow.",
+    tags=["Public"],
+)
 def list_strategies() -> StrategyList:
     return StrategyList(
         items=[StrategyOut.of(strategy) for strategy in wiring.catalog_service().strategies()]
     )
 
 
-@app.get("/v1/pub/strategy/<STRATEGY_ID>/history", summary="List strategy history", tags=["Public"])
+@app.get(
+    "/v1/pub/strategy/<STRATEGY_ID>/history",
+    summary="List strategy history",
+    description="The strategy's track record by period, newest first; periods without trades have nulls "
+    "and zero counts.",
+    tags=["Public"],
+)
 def strategy_history(
     STRATEGY_ID: StrategyId, interval: IntervalQuery = Interval.DAY, limit: Limit = 30
 ) -> HistoryOut:
@@ -48,7 +66,12 @@ def strategy_history(
     return HistoryOut(items=[HistoryItemOut.of(period) for period in periods])
 
 
-@app.get("/v1/pub/strategy/<STRATEGY_ID>/performance", summary="Get strategy performance", tags=["Public"])
+@app.get(
+    "/v1/pub/strategy/<STRATEGY_ID>/performance",
+    summary="Get strategy performance",
+    description="The totals of the strategy history's range.",
+    tags=["Public"],
+)
 def strategy_performance(
     STRATEGY_ID: StrategyId, interval: IntervalQuery = Interval.DAY, limit: Limit = 30
 ) -> PerformanceOut:
@@ -56,12 +79,15 @@ def strategy_performance(
 
 
 @app.get(
-    "/v1/pub/strategy/<STRATEGY_ID>/trades", summary="List the strategy's closed trades", tags=["Public"]
+    "/v1/pub/strategy/<STRATEGY_ID>/trades",
+    summary="List the strategy's closed trades",
+    description="The strategy's own trades, newest first: entry, exits and return.",
+    tags=["Public"],
 )
 def strategy_trades(
     STRATEGY_ID: StrategyId,
-    limit: Annotated[int, Field(ge=1, le=1000), Query()] = 30,
-    nextToken: Annotated[PageToken | None, Query()] = None,
+    limit: Annotated[int, Field(ge=1, le=1000), Query(description="Page size (max 1000)")] = 30,
+    nextToken: Annotated[PageToken | None, Query(description="The previous page's nextToken")] = None,
 ) -> StrategyTradesOut:
     scope = f"strategy-trades:{STRATEGY_ID}"
     tokens = wiring.page_tokens()

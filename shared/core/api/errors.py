@@ -1,15 +1,20 @@
 """The one place that turns errors into the documented response bodies.
 
-| status | body                                              |
-|--------|---------------------------------------------------|
-| 400    | {"message": "..."}   body is not a JSON object    |
-| 401    | {"message": "Unauthorized"}                       |
-| 404    | {"message": "route not found"}                    |
-| 413    | {"message": "request body too large"}             |
-| 422    | {"errors": [{"value", "msg", "param", "location"}]} |
-| 433    | {"error": "<message> (<code>)"}                   |
-| 500    | {"message": "Internal server error"}              |
-| 503    | {"message": "..."}                                |
+| status | body                                                | from                                  |
+|--------|-----------------------------------------------------|---------------------------------------|
+| 400    | {"message": "request body must be a JSON object"}   | the entry point and the validator     |
+| 401    | {"message": "Unauthorized"}                         | the authorizer; UnauthorizedError     |
+| 404    | {"message": "route not found"}                      | unknown route; NotFoundError          |
+| 409    | {"message": "..."}                                  | an Idempotency-Key still in progress  |
+| 413    | {"message": "request body too large"}               | the entry point (over 64 KiB)         |
+| 422    | {"errors": [{"value", "msg", "param", "location"}]} | RequestValidationError; FieldValidationError |
+| 429    | {"message": "Too Many Requests"}                    | API Gateway's throttling              |
+| 433    | {"error": "<message> (<code>)"}                     | BusinessRuleError                     |
+| 500    | {"message": "Internal server error"}                | anything else                         |
+| 503    | {"message": "..."}                                  | ServiceUnavailableError               |
+
+The OpenAPI document describes these bodies with the models of ``core.api.openapi_docs`` (a unit test
+checks the examples there against ``MALFORMED_BODY`` and ``ROUTE_NOT_FOUND``).
 """
 
 from __future__ import annotations

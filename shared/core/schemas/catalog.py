@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from core.models.catalog import Plan, RiskProfile, Strategy
 from core.schemas.types import JsonNumber
 
 
 class PlanOut(BaseModel):
-    id: str
-    name: str
-    monthlyPriceUSD: JsonNumber
-    maxBalanceUSD: int
-    maxApiKey: int
-    strategyAutomated: bool
+    id: str = Field(description="SUBSCRIPTION_ID")
+    name: str = Field(description="Subscription name")
+    monthlyPriceUSD: JsonNumber = Field(description="Subscription monthly price in USD")
+    maxBalanceUSD: int = Field(description="Max allowed account balance in USD")
+    maxApiKey: int = Field(description="Max allowed account API keys")
+    strategyAutomated: bool = Field(description="Whether the plan may follow automated strategies")
 
     @classmethod
     def of(cls, plan: Plan) -> PlanOut:
@@ -31,11 +31,11 @@ class PlanList(BaseModel):
 
 
 class RiskProfileOut(BaseModel):
-    id: str
-    name: str
-    percentage: JsonNumber
-    createdAt: str
-    updatedAt: str
+    id: str = Field(description="STRATEGY_PROFILE_ID")
+    name: str = Field(description="Strategy profile name")
+    percentage: JsonNumber = Field(description="Risk of equity per trade, in percent")
+    createdAt: str = Field(description="Strategy risk profile created at")
+    updatedAt: str = Field(description="Strategy risk profile updated at")
 
     @classmethod
     def of(cls, profile: RiskProfile) -> RiskProfileOut:
@@ -53,14 +53,14 @@ class RiskProfileList(BaseModel):
 
 
 class StrategyOut(BaseModel):
-    id: str
-    active: bool
-    name: str
-    description: str | None
-    exchangeId: str
-    symbol: str
-    createdAt: str
-    updatedAt: str
+    id: str = Field(description="STRATEGY_ID")
+    active: bool = Field(description="Strategy active status")
+    name: str = Field(description="Strategy display name")
+    description: str | None = Field(description="Strategy description")
+    exchangeId: str = Field(description="EXCHANGE_ID")
+    symbol: str = Field(description="Strategy exchange symbol")
+    createdAt: str = Field(description="Strategy created at")
+    updatedAt: str = Field(description="Strategy updated at")
 
     @classmethod
     def of(cls, strategy: Strategy) -> StrategyOut:

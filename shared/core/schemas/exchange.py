@@ -6,11 +6,20 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictStr,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from core.models.exchange import Balance, BalanceSnapshot, ExchangeKey
-from core.schemas.types import JsonNumber
+from core.schemas.types import DateText, DateTimeText, JsonNumber, UuidText
 
 
 def _printable(value: str) -> str:
@@ -34,14 +43,17 @@ def exchange_symbol(value: str) -> str:
 
 
 class ExchangeKeyCreate(BaseModel):
-    exchangeId: Literal["BINANCE"]
+    exchangeId: Literal["BINANCE"] = Field(description="Exchange ID")
     # strategyType is declared before tradeType so that tradeType's check can see it.
-    strategyType: Literal["AUTOMATED", "MANUAL"]
-    tradeType: Literal["SPOT", "FUTURES"]
-    active: StrictBool = True
-    name: KeyName
-    apiKey: Credential
-    apiSecretKey: Credential = Field(repr=False)
+    strategyType: Literal["AUTOMATED", "MANUAL"] = Field(
+        description="API key strategy type. Only MANUAL can be assigned tradeType SPOT or FUTURES; AUTOMATED "
+        "needs FUTURES"
+    )
+    tradeType: Literal["SPOT", "FUTURES"] = Field(description="API key trade type")
+    active: StrictBool = Field(True, description="Exchange API key active")
+    name: KeyName = Field(description="User defined name of the API key (1 to 24 characters)")
+    apiKey: Credential = Field(description="Exchange API key")
+    apiSecretKey: Credential = Field(repr=False, description="Exchange API secret key (stored encrypted)")
 
     @field_validator("tradeType")
     @classmethod
@@ -52,20 +64,24 @@ class ExchangeKeyCreate(BaseModel):
 
 
 class ExchangeKeyUpdate(BaseModel):
-    name: KeyName | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Change to different name"}]})
+
+    name: KeyName | None = Field(None, description="User defined name of the API key (1 to 24 characters)")
 
 
 class ExchangeKeyOut(BaseModel):
-    id: str
-    exchangeId: str
-    tradeType: str
-    strategyType: str
-    active: bool
-    name: str
-    apiKeyStatus: str
-    apiKey: str
-    createdAt: str
-    updatedAt: str
+    id: UuidText = Field(description="API_KEY_ID")
+    exchangeId: Literal["BINANCE"] = Field(description="Exchange ID")
+    tradeType: Literal["SPOT", "FUTURES"] = Field(description="API key trade type")
+    strategyType: Literal["AUTOMATED", "MANUAL"] = Field(description="API key strategy type")
+    active: bool = Field(description="Exchange API key active; false if apiKeyStatus is UNAUTHORIZED")
+    name: str = Field(description="User defined name of the API key")
+    apiKeyStatus: Literal["AUTHORIZED", "UNAUTHORIZED", "FAILED"] = Field(
+        description="API key last access status"
+    )
+    apiKey: str = Field(description="Exchange API key (never the secret)")
+    createdAt: DateTimeText = Field(description="Exchange key created datetime")
+    updatedAt: DateTimeText = Field(description="Exchange key data last updated datetime")
 
     @classmethod
     def of(cls, key: ExchangeKey) -> ExchangeKeyOut:
@@ -88,9 +104,9 @@ class ExchangeKeyList(BaseModel):
 
 
 class BalanceOut(BaseModel):
-    free: dict[str, JsonNumber]
-    used: dict[str, JsonNumber]
-    total: dict[str, JsonNumber]
+    free: dict[str, JsonNumber] = Field(description="By asset: available to place a new order")
+    used: dict[str, JsonNumber] = Field(description="By asset: on hold for other orders")
+    total: dict[str, JsonNumber] = Field(description="By asset: the total amount")
 
     @classmethod
     def of(cls, balance: Balance) -> BalanceOut:
@@ -98,12 +114,12 @@ class BalanceOut(BaseModel):
 
 
 class TotalBalanceOut(BaseModel):
-    USD: JsonNumber
+    USD: JsonNumber = Field(description="The sum of the account's active API key balances, in USD")
 
 
 class BalanceHistoryItem(BaseModel):
-    date: str
-    totalUSD: JsonNumber
+    date: DateText = Field(description="Date the balance was captured")
+    totalUSD: JsonNumber = Field(description="The key's total balance converted to USD")
 
     @classmethod
     def of(cls, snapshot: BalanceSnapshot) -> BalanceHistoryItem:
@@ -112,7 +128,7 @@ class BalanceHistoryItem(BaseModel):
 
 class BalanceHistory(BaseModel):
     items: list[BalanceHistoryItem]
-    nextToken: str | None
+    nextToken: str | None = Field(description="Pass as nextToken for the next page; null on the last")
 
 
 def iso_date(value: str) -> str:
@@ -126,9 +142,9 @@ def iso_date(value: str) -> str:
 
 
 class TickerOut(BaseModel):
-    symbol: str
-    timestamp: int | None
-    datetime: str | None
+    symbol: str = Field(description="Exchange symbol, e.g. BTC/USDT")
+    timestamp: int | None = Field(description="Unix milliseconds")
+    datetime: str | None = Field(description="ISO 8601")
     high: JsonNumber | None
     low: JsonNumber | None
     vwap: JsonNumber | None
@@ -146,5 +162,16 @@ class TickerOut(BaseModel):
         return cls.model_validate({name: ticker.get(name) for name in cls.model_fields})
 
 
-Symbol = Annotated[StrictStr, AfterValidator(exchange_symbol)]
-IsoDate = Annotated[StrictStr, AfterValidator(iso_date)]
+Symbol = Annotated[
+    StrictStr,
+    AfterValidator(exchange_symbol),
+    # For the document only (the validator above is what refuses, with the reference's message).
+    Field(
+        json_schema_extra={
+            "pattern": SYMBOL.pattern,
+            "maxLength": MAX_SYMBOL_LENGTH,
+            "examples": ["BTC/USDT"],
+        }
+    ),
+]
+IsoDate = Annotated[StrictStr, AfterValidator(iso_date), Field(json_schema_extra={"format": "date"})]

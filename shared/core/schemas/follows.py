@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, StrictBool
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictBool
 
 from core.api.fields import Uuid
 from core.models.follows import FollowChange
 from core.schemas.trading import history_fields
-from core.schemas.types import JsonNumber
+from core.schemas.types import DateTimeText, JsonNumber, UuidText
 from core.services.follows import FollowView, NewFollow, StrategyTrade
+
+# An input id: the validator refuses anything but a canonical UUID; the format is for the document.
+UuidInput = Annotated[Uuid, Field(json_schema_extra={"format": "uuid"})]
 
 
 class FollowCreate(BaseModel):
     """POST /v1/priv/strategy/follow/exchange/key/{API_KEY_ID}"""
 
-    active: StrictBool = True
-    strategyAutomatedId: Uuid
-    strategyRiskProfileId: Uuid
+    active: StrictBool = Field(True, description="Follow status of the automated strategy")
+    strategyAutomatedId: UuidInput = Field(
+        description="STRATEGY_ID: must be active, on the key's exchange (List Strategy Automated)"
+    )
+    strategyRiskProfileId: UuidInput = Field(description="STRATEGY_PROFILE_ID (List Strategy Risk Profile)")
 
     def to_request(self) -> NewFollow:
         return NewFollow(
@@ -29,9 +36,13 @@ class FollowCreate(BaseModel):
 class FollowUpdate(BaseModel):
     """PUT /v1/priv/strategy/follow/{STRATEGY_FOLLOW_ID}: every field optional."""
 
-    active: StrictBool | None = None
-    strategyAutomatedId: Uuid | None = None
-    strategyRiskProfileId: Uuid | None = None
+    active: StrictBool | None = Field(
+        None, description="Follow status; true needs the key to be active and AUTHORIZED"
+    )
+    strategyAutomatedId: UuidInput | None = Field(
+        None, description="STRATEGY_ID: must be active, with the same exchange and symbol as before"
+    )
+    strategyRiskProfileId: UuidInput | None = Field(None, description="STRATEGY_PROFILE_ID")
 
     def to_change(self) -> FollowChange:
         return FollowChange(
@@ -42,22 +53,22 @@ class FollowUpdate(BaseModel):
 
 
 class FollowedStrategyOut(BaseModel):
-    id: str
-    active: bool
-    exchangeId: str
-    symbol: str
+    id: UuidText = Field(description="STRATEGY_ID (List Strategy Automated)")
+    active: bool = Field(description="Strategy active status")
+    exchangeId: str = Field(description="EXCHANGE_ID")
+    symbol: str = Field(description="Strategy exchange symbol")
 
 
 class FollowRiskProfileOut(BaseModel):
-    id: str
-    percentage: JsonNumber | None
+    id: UuidText = Field(description="STRATEGY_PROFILE_ID (List Strategy Risk Profile)")
+    percentage: JsonNumber | None = Field(description="Risk of equity per trade, in percent")
 
 
 class FollowOut(BaseModel):
-    id: str
-    active: bool
-    createdAt: str
-    updatedAt: str
+    id: UuidText = Field(description="STRATEGY_FOLLOW_ID")
+    active: bool = Field(description="Follow status of the automated strategy")
+    createdAt: DateTimeText = Field(description="First created datetime")
+    updatedAt: DateTimeText = Field(description="Last updated datetime")
     StrategyAutomated: FollowedStrategyOut
     StrategyRiskProfile: FollowRiskProfileOut
 
@@ -133,4 +144,4 @@ class StrategyHistoryItem(BaseModel):
 
 class StrategyHistory(BaseModel):
     items: list[StrategyHistoryItem]
-    nextToken: str | None
+    nextToken: str | None = Field(description="Pass as nextToken for the next page; null on the last")

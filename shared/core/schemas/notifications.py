@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
 from core.models.notifications import NotificationSettings
 from core.services.notification_settings import AlertMethodView
@@ -73,3 +73,9 @@ class AlertMethodOut(BaseModel):
             createdAt=view.created_at,
             updatedAt=view.updated_at,
         )
+
+
+class Unsubscribed(BaseModel):
+    """The one-click unsubscribe's answer: the setting the link turned off."""
+
+    unsubscribed: str = Field(description="The setting now off, e.g. weeklyReport")

@@ -32,21 +32,21 @@ class OrderOut(BaseModel):
     type: str | None = Field(
         description="market, limit, take_profit, stop, stop_market, trailing_stop_market ..."
     )
-    timeInForce: str | None
-    postOnly: bool | None
-    reduceOnly: bool | None
+    timeInForce: str | None = Field(description="GTC, IOC, FOK, GTX ...")
+    postOnly: bool | None = Field(description="Maker only")
+    reduceOnly: bool | None = Field(description="Only reduces the position (take profits and stops)")
     side: str | None = Field(description="buy or sell")
-    price: float | None
+    price: float | None = Field(description="Order price (the fill price of a market order)")
     stopPrice: float | None = Field(description="Trigger price of a conditional order")
-    amount: float | None
-    cost: float | None
-    average: float | None
-    filled: float | None
-    remaining: float | None
+    amount: float | None = Field(description="Ordered amount, in the base currency")
+    cost: float | None = Field(description="Filled amount times average price")
+    average: float | None = Field(description="Average fill price")
+    filled: float | None = Field(description="Filled amount")
+    remaining: float | None = Field(description="Amount still to fill")
     status: str | None = Field(description="open, closed, canceled, expired or rejected")
-    fee: FeeOut | None
-    trades: list[Any]
-    fees: list[FeeOut]
+    fee: FeeOut | None = Field(description="The order's fee, when the exchange reports one")
+    trades: list[Any] = Field(description="Always empty: fills are listed by List Trade History")
+    fees: list[FeeOut] = Field(description="The order's fees by currency")
 
     @classmethod
     def of(cls, order: ExchangeOrder) -> OrderOut:
@@ -78,18 +78,18 @@ class OrderOut(BaseModel):
 class TradeOut(BaseModel):
     """One execution of an order, with its fees."""
 
-    id: str | None
+    id: str | None = Field(description="Exchange trade id")
     order: str | None = Field(description="Exchange order id")
-    symbol: str
-    type: str | None
-    datetime: str | None
-    side: str | None
-    takerOrMaker: str | None
-    price: float | None
-    amount: float | None
-    cost: float | None
-    fee: FeeOut | None
-    fees: list[FeeOut]
+    symbol: str = Field(description="Exchange symbol, e.g. BTC/USDT")
+    type: str | None = Field(description="The order's type, when the exchange reports it")
+    datetime: str | None = Field(description="Execution time, ISO 8601")
+    side: str | None = Field(description="buy or sell")
+    takerOrMaker: str | None = Field(description="taker or maker")
+    price: float | None = Field(description="Execution price")
+    amount: float | None = Field(description="Executed amount")
+    cost: float | None = Field(description="Price times amount")
+    fee: FeeOut | None = Field(description="The execution's fee")
+    fees: list[FeeOut] = Field(description="The execution's fees by currency")
 
     @classmethod
     def of(cls, fill: ExchangeFill) -> TradeOut:
@@ -110,16 +110,18 @@ class TradeOut(BaseModel):
 
 
 class PositionOut(BaseModel):
-    symbol: str
-    contracts: float
-    contractSize: float | None
-    unrealizedPnl: float | None
-    leverage: float | None
-    liquidationPrice: float | None
-    collateral: float | None
-    notional: float | None
-    markPrice: float | None
-    entryPrice: float | None
+    """The open futures position of one symbol (ccxt's unified position)."""
+
+    symbol: str = Field(description="Exchange symbol, e.g. BTC/USDT")
+    contracts: float = Field(description="Position size, in contracts")
+    contractSize: float | None = Field(description="Base currency per contract")
+    unrealizedPnl: float | None = Field(description="Unrealized profit and loss, in the quote currency")
+    leverage: float | None = Field(description="Leverage")
+    liquidationPrice: float | None = Field(description="Liquidation price")
+    collateral: float | None = Field(description="Margin held for the position")
+    notional: float | None = Field(description="Position value at the mark price")
+    markPrice: float | None = Field(description="Mark price")
+    entryPrice: float | None = Field(description="Average entry price")
     initialMargin: float | None
     initialMarginPercentage: float | None
     maintenanceMargin: float | None

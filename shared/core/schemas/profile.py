@@ -1,19 +1,30 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from core.api.fields import AlphaName, CountryCode, LanguageCode, TimezoneName
 from core.models.profile import Profile
+from core.schemas.types import DateTimeText
 
 
 class ProfileUpdate(BaseModel):
     """PUT body: every field optional; a field sent as null is cleared."""
 
-    lastName: AlphaName | None = None
-    firstName: AlphaName | None = None
-    country: CountryCode | None = None
-    language: LanguageCode | None = None
-    timezone: TimezoneName | None = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{"language": "AR"}]})
+
+    lastName: AlphaName | None = Field(None, description="Last name of the account user (letters only)")
+    firstName: AlphaName | None = Field(None, description="First name of the account user (letters only)")
+    country: CountryCode | None = Field(
+        None, description="Country code of the account user, ISO 3166 alpha-2", examples=["AE"]
+    )
+    language: Annotated[LanguageCode, Field(json_schema_extra={"enum": ["EN", "AR"]})] | None = Field(
+        None, description="Preferred language"
+    )
+    timezone: TimezoneName | None = Field(
+        None, description="Preferred timezone, an IANA zone name", examples=["Asia/Dubai"]
+    )
 
     def changes(self) -> dict[str, str | None]:
         sent = self.model_dump(exclude_unset=True)
@@ -28,13 +39,13 @@ class ProfileUpdate(BaseModel):
 
 
 class ProfileOut(BaseModel):
-    lastName: str | None
-    firstName: str | None
-    country: str | None
-    language: str | None
-    timezone: str | None
-    createdAt: str
-    updatedAt: str
+    lastName: str | None = Field(description="Last name of the account user")
+    firstName: str | None = Field(description="First name of the account user")
+    country: str | None = Field(description="Country code of the account user")
+    language: str | None = Field(description="Preferred or preset language")
+    timezone: str | None = Field(description="Preferred or preset timezone")
+    createdAt: DateTimeText = Field(description="Profile created datetime")
+    updatedAt: DateTimeText = Field(description="Profile updated datetime")
 
     @classmethod
     def of(cls, profile: Profile) -> ProfileOut:

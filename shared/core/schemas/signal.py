@@ -98,3 +98,24 @@ class SignalBody(BaseModel):
 class SignalAccepted(BaseModel):
     triggerId: str = Field(description="The recorded trigger (StrategyAutomatedTrigger)")
     followers: int = Field(description="How many followers the signal fans out to")
+
+
+class SignalRequest(SignalBody):
+    """The route's body as the OpenAPI document shows it: the strategy's secret and the signal. Only the
+    document uses it; the route checks the secret before it validates the rest (``core.services.signals``)."""
+
+    secret: str = Field(
+        description="The strategy's signal secret, as its operator reads it from Secrets Manager"
+    )
+
+
+SIGNAL_EXAMPLE: dict[str, Any] = {
+    "secret": "the strategy's signal secret",
+    "action": "OPEN",
+    "side": "BUY",
+    "type": "MARKET",
+    "takeProfitPrices": [19250, 19300],
+    "stopTriggerPrice": 19000,
+    "leverage": 5,
+    "signalId": "tv-2022-10-11T21:06:00Z-1",
+}

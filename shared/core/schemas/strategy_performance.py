@@ -15,9 +15,9 @@ class PerformanceOut(BaseModel):
     maxDrawDown: float | None = Field(
         description="Largest fall from a peak of the compounded curve, as a fraction"
     )
-    trades: int
-    long: int
-    short: int
+    trades: int = Field(description="Total trades of the range")
+    long: int = Field(description="LONG trades of the range")
+    short: int = Field(description="SHORT trades of the range")
 
     @classmethod
     def of(cls, stats: PeriodStatistics) -> PerformanceOut:

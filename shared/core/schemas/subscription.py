@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, StrictBool, StrictStr
+from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
 from pydantic_core import PydanticCustomError
 
 from core.models.billing import BillingInvoice, BillingSubscription
+from core.schemas.types import UuidText
 from core.services.billing import INVALID_SUBSCRIPTION_ID, CheckoutResult, SubscriptionChange, iso_of
 from core.services.subscription import CurrentPlan
 
@@ -26,19 +27,21 @@ def _subscription_id(value: str) -> str:
 
 
 # A plan id: a malformed one is refused with the same message as an unknown one.
-SubscriptionId = Annotated[StrictStr, AfterValidator(_subscription_id)]
+SubscriptionId = Annotated[
+    StrictStr, AfterValidator(_subscription_id), Field(json_schema_extra={"format": "uuid"})
+]
 
 
 class SubscriptionTypeOut(BaseModel):
-    id: str
-    name: str
-    maxBalanceUSD: int
-    maxApiKey: int
-    strategyAutomated: bool
+    id: UuidText = Field(description="SUBSCRIPTION_ID, of a public or a private plan")
+    name: str = Field(description="Active subscription type name")
+    maxBalanceUSD: int = Field(description="Max allowed balance in USD")
+    maxApiKey: int = Field(description="Max allowed API keys")
+    strategyAutomated: bool = Field(description="Whether the plan may follow automated strategies")
 
 
 class UserSubscriptionOut(BaseModel):
-    paymentType: str
+    paymentType: str = Field(description="Active subscription payment type, e.g. STRIPE")
     SubscriptionType: SubscriptionTypeOut
 
     @classmethod
@@ -57,19 +60,23 @@ class UserSubscriptionOut(BaseModel):
 
 
 class StripePlanOut(BaseModel):
-    amount: int
-    currency: str
-    interval: str
-    trialPeriodDays: int | None
+    amount: int = Field(description="The unit amount in cents to be charged")
+    currency: str = Field(description="Three-letter ISO currency code, in lowercase")
+    interval: str = Field(description="How often the subscription is billed: day, week, month or year")
+    trialPeriodDays: int | None = Field(description="Default number of trial days")
 
 
 class StripeSubscriptionOut(BaseModel):
-    cancelAtPeriodEnd: bool
-    cancelAt: str | None
-    currentPeriodStart: str
-    currentPeriodEnd: str
-    trialStart: str | None
-    trialEnd: str | None
+    cancelAtPeriodEnd: bool = Field(
+        description="Whether the subscription cancels at the current period's end"
+    )
+    cancelAt: str | None = Field(
+        description="If the subscription has been canceled, the date of that cancellation"
+    )
+    currentPeriodStart: str = Field(description="Start of the current period that has been invoiced")
+    currentPeriodEnd: str = Field(description="End of the current period; a new invoice is created then")
+    trialStart: str | None = Field(description="If the subscription has a trial, its beginning")
+    trialEnd: str | None = Field(description="If the subscription has a trial, its end")
     plan: StripePlanOut
 
     @classmethod
@@ -91,15 +98,17 @@ class StripeSubscriptionOut(BaseModel):
 
 
 class CheckoutRequest(BaseModel):
-    subscriptionId: SubscriptionId
+    subscriptionId: SubscriptionId = Field(description="Public SUBSCRIPTION_ID to get the checkout URL for")
 
 
 class CheckoutOut(BaseModel):
-    url: str
-    successUrl: str
-    cancelUrl: str
+    url: str = Field(description="Stripe subscription checkout for SUBSCRIPTION_ID")
+    successUrl: str = Field(description="Redirect URL after checkout is a success")
+    cancelUrl: str = Field(description="Redirect URL after checkout is canceled")
     # Not in the reference: the Checkout Session's id, so a client of the local stack can complete it.
-    sessionId: str
+    sessionId: str = Field(
+        description="The Checkout Session's id (POST /_local/stripe/checkout/{sessionId}/complete)"
+    )
 
     @classmethod
     def of(cls, checkout: CheckoutResult) -> CheckoutOut:
@@ -112,22 +121,26 @@ class CheckoutOut(BaseModel):
 
 
 class StripeSubscriptionUpdate(BaseModel):
-    cancelAtPeriodEnd: StrictBool | None = None
-    subscriptionId: SubscriptionId | None = None
+    cancelAtPeriodEnd: StrictBool | None = Field(
+        None, description="Whether the subscription should cancel at the end of the current period"
+    )
+    subscriptionId: SubscriptionId | None = Field(
+        None, description="Public SUBSCRIPTION_ID to change the subscription plan to"
+    )
 
     def change(self) -> SubscriptionChange:
         return SubscriptionChange(cancel_at_period_end=self.cancelAtPeriodEnd, plan_id=self.subscriptionId)
 
 
 class InvoiceOut(BaseModel):
-    number: str | None
-    currency: str
-    amountPaid: int
-    periodStart: str | None
-    periodEnd: str | None
-    hostedUrl: str | None
-    pdf: str | None
-    createdAt: str
+    number: str | None = Field(description="The invoice number on the emails the customer receives")
+    currency: str = Field(description="Three-letter ISO currency code, in lowercase")
+    amountPaid: int = Field(description="The amount paid, in cents")
+    periodStart: str | None = Field(description="Start of the usage period the invoice covers")
+    periodEnd: str | None = Field(description="End of the usage period the invoice covers")
+    hostedUrl: str | None = Field(description="The hosted invoice page")
+    pdf: str | None = Field(description="The link to download the invoice's PDF")
+    createdAt: str = Field(description="When the invoice was created")
 
     @classmethod
     def of(cls, invoice: BillingInvoice) -> InvoiceOut:
@@ -141,3 +154,9 @@ class InvoiceOut(BaseModel):
             pdf=invoice.pdf,
             createdAt=iso_of(invoice.created) or "",
         )
+
+
+class WebhookReceived(BaseModel):
+    """The answer to a verified Stripe event."""
+
+    received: Literal[True] = Field(description="Always true: Stripe stops retrying on any 2xx")

@@ -31,3 +31,9 @@ class TelegramMessage(_Lenient):
 class TelegramUpdate(_Lenient):
     update_id: int
     message: TelegramMessage | None = None
+
+
+class UpdateHandled(BaseModel):
+    """The webhook's answer to an Update it handled (or ignores): Telegram stops retrying on any 2xx."""
+
+    ok: bool = Field(description="Always true")

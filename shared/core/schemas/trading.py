@@ -12,7 +12,7 @@ from pydantic_core import InitErrorDetails
 from core.models.trading import EntryType, OrderRequest, Side, StopTriggerType, TradeRecord
 from core.schemas.exchange import Symbol
 from core.schemas.rules import rule_error, validate_with_rules
-from core.schemas.types import IntegerInput, JsonNumber, NumberInput
+from core.schemas.types import DateTimeText, IntegerInput, JsonNumber, NumberInput
 
 # Request numbers: finite JSON numbers or numeric strings, never booleans (core.schemas.types).
 Price = Annotated[NumberInput, Field(gt=0)]
@@ -21,17 +21,30 @@ Price = Annotated[NumberInput, Field(gt=0)]
 class ManualOrderBody(BaseModel):
     """POST /v1/priv/exchange/order/{API_KEY_ID}; the rules across fields are reported with the type errors."""
 
-    symbol: Symbol
-    type: Literal["LIMIT", "MARKET", "TRAILING_STOP"]
-    side: Literal["BUY", "SELL"]
-    price: Price | None = None
-    amount: Annotated[NumberInput, Field(gt=0)]
-    takeProfitPrices: Annotated[list[Price], Field(max_length=25)] | None = None
-    stopTriggerPrice: Price | None = None
-    stopTriggerType: Literal["LIMIT", "MARKET"] | None = None
-    stopPrice: Price | None = None
-    callbackRate: Annotated[NumberInput, Field(ge=0.1, le=5)] | None = None
-    riskProfilePercent: Annotated[NumberInput, Field(gt=0, le=100)] | None = None
+    symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
+    type: Literal["LIMIT", "MARKET", "TRAILING_STOP"] = Field(description="Order trade type")
+    side: Literal["BUY", "SELL"] = Field(description="FUTURES keys support both BUY and SELL")
+    price: Price | None = Field(None, description="Order price; required with type LIMIT and TRAILING_STOP")
+    amount: Annotated[NumberInput, Field(gt=0)] = Field(
+        description="Order amount (a number or numeric string)"
+    )
+    takeProfitPrices: Annotated[list[Price], Field(max_length=25)] | None = Field(
+        None,
+        description="LIMIT take-profit prices, at most 25; not with type TRAILING_STOP. e.g. [1234, 1235]",
+    )
+    stopTriggerPrice: Price | None = Field(
+        None, description="Stop-loss trigger price; not with type TRAILING_STOP"
+    )
+    stopTriggerType: Literal["LIMIT", "MARKET"] | None = Field(
+        None, description="Stop-loss trigger price type; needs stopTriggerPrice"
+    )
+    stopPrice: Price | None = Field(None, description="Required if stopTriggerType is LIMIT")
+    callbackRate: Annotated[NumberInput, Field(ge=0.1, le=5)] | None = Field(
+        None, description="Required with type TRAILING_STOP: 0.1 to 5, where 1 is 1%"
+    )
+    riskProfilePercent: Annotated[NumberInput, Field(gt=0, le=100)] | None = Field(
+        None, description="Should be sent if the amount is derived from a risk of equity percentage; 1 is 1%"
+    )
 
     @model_validator(mode="wrap")
     @classmethod
@@ -92,17 +105,19 @@ class ManualOrderBody(BaseModel):
 
 
 class SymbolBody(BaseModel):
-    symbol: Symbol
+    symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
 
 
 class LeverageBody(BaseModel):
-    symbol: Symbol
-    leverage: Annotated[IntegerInput, Field(ge=1, le=125)]
+    symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
+    leverage: Annotated[IntegerInput, Field(ge=1, le=125)] = Field(
+        description="The new leverage, 1 to 125; over the wallet balance's limit the exchange refuses (1500)"
+    )
 
 
 class MarginBody(BaseModel):
-    symbol: Symbol
-    type: Literal["ISOLATED", "CROSSED"]
+    symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
+    type: Literal["ISOLATED", "CROSSED"] = Field(description="The new margin type")
 
 
 def history_fields(record: TradeRecord) -> dict[str, Any]:
@@ -123,17 +138,19 @@ def history_fields(record: TradeRecord) -> dict[str, Any]:
 
 
 class ManualHistoryItem(BaseModel):
-    orderId: str | None
-    price: JsonNumber | None
-    amount: JsonNumber | None
-    cost: JsonNumber | None
-    stop: JsonNumber | None
-    stopType: str | None
-    takeProfit: list[JsonNumber]
-    trailingTriggerPrice: JsonNumber | None
-    callbackRate: JsonNumber | None
-    riskProfilePercent: JsonNumber | None
-    createdAt: str
+    orderId: str | None = Field(description="Exchange order id of the entry")
+    price: JsonNumber | None = Field(description="Entry price")
+    amount: JsonNumber | None = Field(description="Order amount")
+    cost: JsonNumber | None = Field(description="Price times amount")
+    stop: JsonNumber | None = Field(description="Stop-loss trigger price")
+    stopType: str | None = Field(description="Stop-loss trigger type: LIMIT or MARKET")
+    takeProfit: list[JsonNumber] = Field(description="Take-profit prices")
+    trailingTriggerPrice: JsonNumber | None = Field(description="Trailing stop activation price")
+    callbackRate: JsonNumber | None = Field(description="Trailing stop callback rate, 1 is 1%")
+    riskProfilePercent: JsonNumber | None = Field(
+        description="Risk of equity the amount was sized by, 1 is 1%"
+    )
+    createdAt: DateTimeText = Field(description="Order created datetime")
 
     @classmethod
     def of(cls, record: TradeRecord) -> ManualHistoryItem:
@@ -142,4 +159,4 @@ class ManualHistoryItem(BaseModel):
 
 class ManualHistory(BaseModel):
     items: list[ManualHistoryItem]
-    nextToken: str | None
+    nextToken: str | None = Field(description="Pass as nextToken for the next page; null on the last")

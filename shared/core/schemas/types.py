@@ -13,7 +13,7 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 # A numeric string: an optional sign, digits with an optional fraction, an optional exponent. No spaces,
@@ -68,6 +68,16 @@ JsonNumber = Annotated[float, PlainSerializer(_number, return_type=int | float, 
 
 NumberInput = Annotated[float, BeforeValidator(_json_number)]
 """An input number: a finite JSON number or a numeric string, never a boolean; parsed to a float."""
+
+# Formats for the OpenAPI document only: they change neither what is accepted nor what is answered.
+DateTimeText = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+"""An ISO 8601 date-time in UTC with milliseconds, as the API writes them (2022-09-09T01:57:36.304Z)."""
+
+DateText = Annotated[str, Field(json_schema_extra={"format": "date"})]
+"""A calendar date, YYYY-MM-DD."""
+
+UuidText = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+"""An id the API wrote: a canonical UUID."""
 
 IntegerInput = Annotated[int, BeforeValidator(_json_integer)]
 """An input integer: a whole finite JSON number or numeric string (``10``, ``10.0``, ``"10"``), never a
