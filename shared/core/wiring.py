@@ -440,9 +440,11 @@ def alert_service() -> AlertService:
 @cache
 def report_scheduler() -> ReportScheduler:
     from core.config import get_settings
-    from core.services.reports import ReportScheduler, queue_sender
+    from core.services.reports import ReportScheduler
+    from core.sqs import send_messages
 
-    return ReportScheduler(user_directory(), queue_sender(get_settings().report_queue_url))
+    queue_url = get_settings().report_queue_url
+    return ReportScheduler(user_directory(), lambda bodies: send_messages(queue_url, bodies))
 
 
 @cache

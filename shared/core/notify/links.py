@@ -55,3 +55,8 @@ class UnsubscribeLinks:
         if not isinstance(user_id, str) or not isinstance(setting, str):
             return None
         return user_id, setting
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """The headers of RFC 8058's one-click unsubscribe, for an email whose link is ``url``."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

@@ -14,6 +14,7 @@ from enum import StrEnum
 from core.models.notifications import AlertKind, Channel, NotificationSettings
 from core.models.notify import OutgoingEmail
 from core.models.trading import Side
+from core.notify.links import unsubscribe_headers
 from core.observability import logger
 from core.ports import ChatSender, Mailer, UserDirectory
 from core.repositories.catalog import CatalogRepository
@@ -22,10 +23,10 @@ from core.repositories.profile import ProfileRepository
 from core.repositories.trade_history import TradeRepository
 from core.schemas.trade_event import TradeEventEnvelope
 from core.services.notification_texts import AlertFacts, language_of, render_alert, zone_of
+from core.services.once import run_once
 
 SEND_LEASE_SECONDS = 120
 KEEP_SENT_DAYS = 14
-UNSUBSCRIBE_HEADERS = "List-Unsubscribe-Post"
 
 
 class AlertOutcome(StrEnum):
@@ -118,10 +119,7 @@ class AlertService:
                     subject=rendered.subject,
                     text=rendered.text,
                     html=rendered.html,
-                    headers={
-                        "List-Unsubscribe": f"<{url}>",
-                        UNSUBSCRIBE_HEADERS: "List-Unsubscribe=One-Click",
-                    },
+                    headers=unsubscribe_headers(url),
                 )
                 outcomes[Channel.EMAIL] = self._once(f"{key}#EMAIL", lambda: self._mailer.send(message))
         if chat_id is not None:
@@ -144,21 +142,20 @@ class AlertService:
         return outcomes
 
     def _once(self, key: str, send: Callable[[], object]) -> AlertOutcome:
-        if not self._notifications.claim_once(f"ALERT#{key}", SEND_LEASE_SECONDS, KEEP_SENT_DAYS):
-            return AlertOutcome.DUPLICATE
-        try:
-            send()
-        except Exception as error:
-            if self._is_permanent(error):
-                self._notifications.complete_once(f"ALERT#{key}")
+        def attempt() -> AlertOutcome:
+            try:
+                send()
+            except Exception as error:
+                if not self._is_permanent(error):
+                    raise  # released: the queue retries it
                 self._count("AlertUndeliverable")
                 logger.warning("alert undeliverable", extra={"error": type(error).__name__})
-                return AlertOutcome.UNDELIVERABLE
-            self._notifications.release_once(f"ALERT#{key}")
-            raise
-        self._notifications.complete_once(f"ALERT#{key}")
-        self._count("AlertSent")
-        return AlertOutcome.SENT
+                return AlertOutcome.UNDELIVERABLE  # done: no retry changes it
+            self._count("AlertSent")
+            return AlertOutcome.SENT
+
+        outcome = run_once(self._notifications, f"ALERT#{key}", SEND_LEASE_SECONDS, KEEP_SENT_DAYS, attempt)
+        return outcome or AlertOutcome.DUPLICATE
 
     def _facts(self, envelope: TradeEventEnvelope, kind: AlertKind) -> AlertFacts:
         detail = envelope.detail

@@ -172,6 +172,14 @@ def _footer(language: str, unsubscribe_url: str | None) -> tuple[str, str]:
     )
 
 
+def _telegram_text(language: str, title: str, rows: list[tuple[str, str]], lines: list[str]) -> str:
+    """Bot API HTML: the title in bold, a row per line; right-to-left marks keep each line RTL in Arabic."""
+    text = "\n".join([f"<b>{escape(title)}</b>", *(f"{escape(k)}: {escape(v)}" for k, v in rows), *lines])
+    if language_of(language) in RTL_LANGUAGES:
+        text = "\u200f" + text.replace("\n", "\n\u200f")
+    return text
+
+
 @dataclass(frozen=True)
 class AlertFacts:
     kind: AlertKind
@@ -213,9 +221,7 @@ def render_alert(facts: AlertFacts, language: str, zone: ZoneInfo, unsubscribe_u
     subject = f"{title}: {word(language, facts.side)} {number(facts.amount)} {facts.symbol}"
     footer_html, footer_text = _footer(language, unsubscribe_url)
     text = "\n".join([title, "", *(f"{k}: {v}" for k, v in rows), "", footer_text])
-    telegram = "\n".join([f"<b>{escape(title)}</b>", *(f"{escape(k)}: {escape(v)}" for k, v in rows)])
-    if language_of(language) in RTL_LANGUAGES:
-        telegram = "\u200f" + telegram.replace("\n", "\n\u200f")  # right-to-left marks keep each line RTL
+    telegram = _telegram_text(language, title, rows, [])
     return Rendered(subject, text, _html_document(language, title, _rows(rows), footer_html), telegram)
 
 
@@ -270,9 +276,7 @@ def render_report(
     )
     body = _rows(rows) + "".join(f"<p>{escape(line)}</p>" for line in quiet) + chart
     text = "\n".join([title, "", *(f"{k}: {v}" for k, v in rows), *quiet, "", footer_text])
-    telegram = "\n".join([f"<b>{escape(title)}</b>", *(f"{escape(k)}: {escape(v)}" for k, v in rows), *quiet])
-    if language_of(language) in RTL_LANGUAGES:
-        telegram = "\u200f" + telegram.replace("\n", "\n\u200f")
+    telegram = _telegram_text(language, title, rows, quiet)
     return Rendered(subject, text, _html_document(language, title, body, footer_html), telegram)
 
 

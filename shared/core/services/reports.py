@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from core.models.notifications import Channel, NotificationSettings, ReportKind
 from core.models.notify import InlineImage, OutgoingEmail
 from core.models.trading import Origin, TradeRecord
+from core.notify.links import unsubscribe_headers
 from core.observability import logger
 from core.ports import ChatSender, Mailer, UserDirectory
 from core.repositories.balance_snapshots import BalanceSnapshotRepository
@@ -27,6 +28,7 @@ from core.repositories.notifications import NotificationRepository
 from core.repositories.profile import ProfileRepository
 from core.repositories.trade_history import TradeRepository
 from core.services.notification_texts import ReportFacts, language_of, render_report, zone_of
+from core.services.once import run_once
 from core.timeutil import to_iso
 
 SEND_LEASE_SECONDS = 300
@@ -163,10 +165,7 @@ class ReportService:
                 subject=rendered.subject,
                 text=rendered.text,
                 html=rendered.html,
-                headers={
-                    "List-Unsubscribe": f"<{url}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
+                headers=unsubscribe_headers(url),
                 images=(InlineImage(CHART_CID, chart),),
             )
             outcomes["EMAIL"] = self._once(f"{key}#{Channel.EMAIL.value}", lambda: self._mailer.send(message))
@@ -184,16 +183,12 @@ class ReportService:
         return outcomes
 
     def _once(self, key: str, send: Callable[[], object]) -> str:
-        if not self._notifications.claim_once(key, SEND_LEASE_SECONDS, KEEP_SENT_DAYS):
-            return "DUPLICATE"
-        try:
+        def attempt() -> str:
             send()
-        except Exception:
-            self._notifications.release_once(key)
-            raise
-        self._notifications.complete_once(key)
-        self._count("ReportSent")
-        return "SENT"
+            self._count("ReportSent")
+            return "SENT"
+
+        return run_once(self._notifications, key, SEND_LEASE_SECONDS, KEEP_SENT_DAYS, attempt) or "DUPLICATE"
 
     def daily_balances(self, user_id: str, first: date, last: date) -> list[tuple[date, float]]:
         """The user's total balance per day with snapshots (every key's summed), oldest first."""
@@ -225,20 +220,6 @@ class ReportService:
                 start_key = page.next_start_key
                 if start_key is None:
                     break
-
-
-def queue_sender(queue_url: str) -> Callable[[list[str]], None]:
-    import boto3
-
-    client = boto3.client("sqs")
-
-    def send_batch(bodies: list[str]) -> None:
-        entries = [{"Id": str(i), "MessageBody": body} for i, body in enumerate(bodies)]
-        failed = client.send_message_batch(QueueUrl=queue_url, Entries=entries).get("Failed") or []
-        if failed:
-            raise RuntimeError(f"{len(failed)} report messages not queued")
-
-    return send_batch
 
 
 def parse_request(body: str) -> ReportRequest:

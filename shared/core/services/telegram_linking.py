@@ -17,6 +17,7 @@ from core.repositories.profile import ProfileRepository
 from core.schemas.telegram import TelegramUpdate
 from core.services.notification_settings import NotificationSettingsService
 from core.services.notification_texts import bot_reply
+from core.services.once import run_once
 from core.timeutil import iso_now
 
 UPDATE_LEASE_SECONDS = 60
@@ -50,15 +51,11 @@ class TelegramLinking:
 
     def handle(self, update: TelegramUpdate) -> UpdateOutcome:
         key = f"TELEGRAM_UPDATE#{update.update_id}"
-        if not self._repository.claim_once(key, UPDATE_LEASE_SECONDS, KEEP_UPDATE_IDS_DAYS):
-            return UpdateOutcome.DUPLICATE
-        try:
-            outcome = self._handle(update)
-        except Exception:
-            self._repository.release_once(key)  # Telegram retries: the next delivery handles it
-            raise
-        self._repository.complete_once(key)
-        return outcome
+        # An Update that fails is released: Telegram retries it, and the next delivery handles it.
+        outcome = run_once(
+            self._repository, key, UPDATE_LEASE_SECONDS, KEEP_UPDATE_IDS_DAYS, lambda: self._handle(update)
+        )
+        return outcome or UpdateOutcome.DUPLICATE
 
     def _handle(self, update: TelegramUpdate) -> UpdateOutcome:
         message = update.message
