@@ -6,14 +6,18 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TOOLS_STAMP := $(TOOLS_VENV)/.installed
 STAGE ?= dev
+# The stages' region (samconfig.toml deploys every environment there).
+REGION ?= us-east-1
 export SAM_CLI_TELEMETRY = 0
 
-.PHONY: run test lint format template-check unit integration e2e bench seed openapi clean build deploy
+.PHONY: run test lint format template-check unit integration e2e bench seed token openapi clean build build-check lock deploy
 
-$(STAMP): requirements/dev.txt requirements/constraints.txt shared/requirements.txt layers/adapters/requirements.txt layers/reports/requirements.txt
+# The same versions as the layers' locks (layers/*/requirements.lock): both come from requirements/constraints.txt,
+# and tests/unit/test_dependency_pins.py fails when they part.
+$(STAMP): requirements/dev.txt requirements/constraints.txt shared/requirements.txt layers/adapters/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r shared/requirements.txt -r layers/adapters/requirements.txt -r layers/reports/requirements.txt -r requirements/dev.txt -c requirements/constraints.txt
+	$(PY) -m pip install --quiet -r shared/requirements.txt -r layers/adapters/requirements.txt -r requirements/dev.txt -c requirements/constraints.txt
 	touch $@
 
 $(TOOLS_STAMP): requirements/tools.txt
@@ -61,19 +65,34 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(PY) -m pytest tests/e2e
 
+## bench: every speed, size and scale target, one table printed and written to docs/benchmarks.md
 bench: $(STAMP)
-	$(PY) -m pytest benchmarks -s -p no:cacheprovider
+	$(PY) -m pytest benchmarks -s -p no:cacheprovider --benchmarks-doc docs/benchmarks.md
 
 ## seed: load the reference data into a deployed stage (your AWS credentials), or STAGE=local: the running local stack
 seed: $(STAMP)
 ifeq ($(STAGE),local)
 	$(PY) -m local seed --local
 else
-	$(PY) -m local seed --stack-name trading-api-$(STAGE)
+	$(PY) -m local seed --stack-name trading-api-$(STAGE) --region $(REGION)
 endif
 
+## token: an ID token of a deployed stage's user: make token STAGE=dev EMAIL=me@example.com [CREATE=1]
+token: $(STAMP)
+	@$(PY) -m local token --stack-name trading-api-$(STAGE) --region $(REGION) --email "$(EMAIL)" $(if $(CREATE),--create,)
+
+## build: sam build into .aws-sam/build (the layers: layers/*/Makefile, no Docker), then build-check
 build: $(TOOLS_STAMP)
 	$(TOOLS_VENV)/bin/sam build
+	$(MAKE) build-check
+
+## build-check: the built layers hold exactly their locks' versions (= requirements/constraints.txt), all compiled
+build-check:
+	$(PYTHON) layers/check_build.py .aws-sam/build
+
+## lock: rewrite layers/*/requirements.lock (hashed wheels) from requirements/constraints.txt
+lock: $(STAMP)
+	$(PY) layers/lock.py
 
 deploy: build
 	$(TOOLS_VENV)/bin/sam deploy --config-env $(STAGE)

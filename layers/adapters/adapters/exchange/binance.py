@@ -1,19 +1,33 @@
 """Binance through ccxt: ``binance`` for SPOT keys, ``binanceusdm`` for FUTURES keys.
 
 The API names symbols ``BTC/USDT``; with FUTURES that is the linear perpetual ``BTC/USDT:USDT``.
-Markets are loaded once per warm container (one public client per market type) and handed to each
-key's client, so a request signs and sends only what it needs. Only the two ccxt modules in use are
-imported (see ``ccxt_loader``), and only when a function first talks to the exchange.
+A warm container keeps:
+
+- **markets once per market type actually used** (one public client each): a SPOT client loads only
+  the spot exchangeInfo (ccxt's ``fetchMarkets`` types), a FUTURES client only the USD-M one;
+- **one client per key** (by trade type and API key), built with those markets, so what ccxt caches for
+  a key (its leverage brackets, the server time offset) is fetched once, not on every request. The secret
+  stays only in that client's memory, as it would for the request; a changed secret (the key updated)
+  builds a new client, and the least recently used clients leave beyond ``KEYED_CLIENTS``.
+
+ccxt's client-side rate limiter is off: Binance's own weight headers and 429/418 answers pace the
+requests (``limits``). Only the two ccxt modules in use are imported (see ``ccxt_loader``), and only when
+a function first talks to the exchange.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import threading
+from collections import OrderedDict
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from adapters.exchange.ccxt_loader import ccxt_module
 from adapters.exchange.errors import exchange_errors
+from adapters.exchange.limits import respect_limits, weight_gate
 from adapters.exchange.shapes import api_symbol
 from core.config import Settings, get_settings
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
@@ -25,6 +39,10 @@ if TYPE_CHECKING:
 
 QUOTE = "USDT"
 CANDLES_PER_READ = 1000  # weight 5 on USD-M for up to 1000 candles
+# A fan-out container trades for many followers; each client holds its markets by reference.
+KEYED_CLIENTS = 256
+# The exchangeInfo documents a client loads: only its own market type's.
+_MARKET_TYPES = {TradeType.SPOT: ["spot"], TradeType.FUTURES: ["linear"]}
 
 
 def market_symbol(symbol: str, trade_type: TradeType) -> str:
@@ -44,13 +62,18 @@ def new_client(
     trade_type: TradeType, settings: Settings, api_key: str | None = None, secret: str | None = None
 ) -> Any:
     config: dict[str, Any] = {
-        "enableRateLimit": True,
+        "enableRateLimit": False,  # Binance's own weight headers and 429s pace us (``limits``)
         "timeout": settings.exchange_timeout_ms,
-        "options": {"fetchCurrencies": False, "adjustForTimeDifference": True},
+        "options": {
+            "fetchCurrencies": False,
+            "adjustForTimeDifference": True,
+            "fetchMarkets": {"types": _MARKET_TYPES[trade_type]},
+        },
     }
     if api_key is not None:
         config.update(apiKey=api_key, secret=secret)
     client = _exchange_class(trade_type)(config)
+    respect_limits(client, settings.exchange_throttle_retries, settings.exchange_retry_after_max_seconds)
     endpoint = settings.exchange_endpoint
     if endpoint == "demo":
         client.enable_demo_trading(True)
@@ -62,11 +85,16 @@ def new_client(
 
 
 class _MarketCache:
-    """One public client per market type, its markets loaded once and shared by every key's client."""
+    """One public client per market type, its markets loaded once and shared by every key's client; and
+    one client per key, reused while its secret stays the same."""
 
     def __init__(self) -> None:
         self._clients: dict[TradeType, Any] = {}
         self._lock = threading.Lock()
+        self._keyed: OrderedDict[tuple[TradeType, str], tuple[bytes, Any]] = OrderedDict()
+        self._keyed_lock = threading.Lock()
+        # Compares secrets without keeping a second copy or a plain hash of them.
+        self._pepper = os.urandom(32)
 
     def public_client(self, trade_type: TradeType) -> Any:
         with self._lock:
@@ -78,9 +106,31 @@ class _MarketCache:
                 self._clients[trade_type] = client
             return client
 
+    def keyed_client(self, trade_type: TradeType, api_key: str, secret: str) -> Any:
+        fingerprint = hmac.new(self._pepper, secret.encode(), hashlib.sha256).digest()
+        slot = (trade_type, api_key)
+        with self._keyed_lock:
+            held = self._keyed.get(slot)
+            if held is not None and hmac.compare_digest(held[0], fingerprint):
+                self._keyed.move_to_end(slot)
+                return held[1]
+        public = self.public_client(trade_type)
+        client = new_client(trade_type, get_settings(), api_key, secret)
+        client.set_markets(public.markets, public.currencies)
+        client.options["timeDifference"] = public.options.get("timeDifference", 0)
+        with self._keyed_lock:
+            self._keyed[slot] = (fingerprint, client)  # a changed secret replaces the old client
+            self._keyed.move_to_end(slot)
+            while len(self._keyed) > KEYED_CLIENTS:
+                self._keyed.popitem(last=False)
+        return client
+
     def clear(self) -> None:
         with self._lock:
             self._clients.clear()
+        with self._keyed_lock:
+            self._keyed.clear()
+        weight_gate().clear()
 
 
 @cache
@@ -89,11 +139,8 @@ def market_cache() -> _MarketCache:
 
 
 def keyed_client(trade_type: TradeType, api_key: str, secret: str) -> Any:
-    public = market_cache().public_client(trade_type)
-    client = new_client(trade_type, get_settings(), api_key, secret)
-    client.set_markets(public.markets, public.currencies)
-    client.options["timeDifference"] = public.options.get("timeDifference", 0)
-    return client
+    """The container's client of this key (built on first use, rebuilt when the secret changed)."""
+    return market_cache().keyed_client(trade_type, api_key, secret)
 
 
 def _amounts(values: dict[str, Any] | None) -> dict[str, float]:
@@ -101,7 +148,7 @@ def _amounts(values: dict[str, Any] | None) -> dict[str, float]:
 
 
 class BinanceAccount:
-    """A user's key. The secret lives in this object only for the request that needs it."""
+    """A user's key. The secret lives in this object for the request, and in the key's ccxt client."""
 
     def __init__(self, trade_type: TradeType, api_key: str, secret: str) -> None:
         self.trade_type = trade_type

@@ -12,10 +12,15 @@
 Conditional kinds live in Binance's separate algo-order service: listing, looking up and cancelling
 them needs ``{"trigger": True}``. An order whose outcome is unknown (timeout, 5xx) is looked up by its
 client order id before anything is sent again.
+
+``account_snapshot`` is one account read (USD-M ``GET /fapi/v3/account``, weight 5): Binance lists there
+only the symbols that hold a position or open (regular) orders; conditional orders are not among them
+(see ``core.services.order_engine`` for what the clear step makes of that).
 """
 
 from __future__ import annotations
 
+import time
 from contextlib import suppress
 from decimal import Decimal
 from typing import Any
@@ -23,9 +28,10 @@ from typing import Any
 from adapters.exchange.binance import BinanceAccount, market_symbol
 from adapters.exchange.ccxt_loader import ccxt_errors
 from adapters.exchange.errors import exchange_errors, translate
-from adapters.exchange.shapes import to_fill, to_order, to_position
+from adapters.exchange.shapes import api_symbol, to_fill, to_order, to_position
 from core.models.exchange import TradeType
 from core.models.trading import (
+    AccountSnapshot,
     ExchangeFill,
     ExchangeOrder,
     ExchangePosition,
@@ -90,7 +96,33 @@ class BinanceTradingAccount(BinanceAccount):
         with exchange_errors():
             return market_rules(self.client.market(self._symbol(symbol)))
 
+    def account_snapshot(self) -> AccountSnapshot:
+        """USD-M: one ``GET /fapi/v3/account`` (weight 5). SPOT: one ``GET /api/v3/account`` (weight 20);
+        spot has no positions, so its busy symbols are the USDT pairs of the assets it holds or has locked."""
+        with exchange_errors():
+            if self.futures:
+                raw = self.client.fapiPrivateV3GetAccount()
+                busy = frozenset(
+                    api_symbol(self.client.safe_symbol(entry.get("symbol"), None, None, "swap"))
+                    for entry in raw.get("positions") or []
+                    if entry.get("symbol")
+                )
+                wallet = next(
+                    (a.get("walletBalance") for a in raw.get("assets") or [] if a.get("asset") == "USDT"),
+                    raw.get("totalWalletBalance"),
+                )
+                return AccountSnapshot(float(wallet or 0), busy, int(time.time() * 1000))
+            raw = self.client.privateGetAccount({"omitZeroBalances": "true"})
+        balances = {
+            b.get("asset"): float(b.get("free") or 0) + float(b.get("locked") or 0)
+            for b in raw.get("balances") or []
+        }
+        held = frozenset(f"{asset}/USDT" for asset, amount in balances.items() if amount and asset != "USDT")
+        return AccountSnapshot(balances.get("USDT", 0.0), held, int(time.time() * 1000))
+
     def mark_price(self, symbol: str) -> float:
+        """One price read (USD-M premiumIndex, weight 1). Sharing it between followers is the fan-out's
+        (``core.services.fan_out.SharedPrices``); a manual order always reads the price of its moment."""
         with exchange_errors():
             if self.futures:
                 ticker = self.client.fetch_mark_price(self._symbol(symbol))

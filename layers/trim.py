@@ -1,0 +1,83 @@
+"""Trims an installed layer (``$(ARTIFACTS_DIR)/python``) to what the functions import; the layer Makefiles call it.
+
+    python layers/trim.py keep-modules SITE PACKAGE LIST   # only LIST's modules of PACKAGE stay
+    python layers/trim.py keep-services SITE LIST          # only LIST's botocore service models stay
+    python layers/trim.py drop SITE PATH...                # remove these paths under SITE
+
+A LIST file has one entry a line; ``#`` starts a comment. Standard library only: it runs with the build's
+Python before anything is installed for it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+
+def read_list(path: Path) -> list[str]:
+    entries = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            entries.append(entry)
+    return entries
+
+
+def keep_modules(site: Path, package: str, modules: list[str]) -> None:
+    """Every ``.py`` of ``package`` that no listed module (``ccxt.base.errors``) names is removed, and
+    so is every other file in it (data, native helpers of code that is gone)."""
+    keep: set[Path] = set()
+    for module in modules:
+        if module != package and not module.startswith(package + "."):
+            raise SystemExit(f"{module} is not in {package}")
+        relative = Path(*module.split("."))
+        if (site / relative).is_dir():
+            keep.add(relative / "__init__.py")
+        else:
+            keep.add(relative.with_suffix(".py"))
+    missing = sorted(str(path) for path in keep if not (site / path).is_file())
+    if missing:
+        raise SystemExit(f"listed but not installed: {', '.join(missing)}")
+    root = site / package
+    for path in sorted(root.rglob("*"), reverse=True):
+        if path.is_file() and path.relative_to(site) not in keep:
+            path.unlink()
+        elif path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def keep_services(site: Path, services: list[str]) -> None:
+    data = site / "botocore" / "data"
+    unknown = sorted(name for name in services if not (data / name).is_dir())
+    if unknown:
+        raise SystemExit(f"botocore has no service model named {', '.join(unknown)}")
+    for path in data.iterdir():
+        if path.is_dir() and path.name not in services:
+            shutil.rmtree(path)
+
+
+def drop(site: Path, paths: list[str]) -> None:
+    for relative in paths:
+        path = site / relative
+        if not path.exists():
+            raise SystemExit(f"nothing to drop at {path}")
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
+def main(argv: list[str]) -> None:
+    command, site, *rest = argv
+    if command == "keep-modules":
+        package, listing = rest
+        keep_modules(Path(site), package, read_list(Path(listing)))
+    elif command == "keep-services":
+        (listing,) = rest
+        keep_services(Path(site), read_list(Path(listing)))
+    elif command == "drop":
+        drop(Path(site), rest)
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
