@@ -48,7 +48,9 @@ class CognitoAuthorizer:
                 algorithms=["RS256"],
                 audience=self._audience,
                 issuer=self._issuer,
-                options={"require_exp": True, "require_iat": True},
+                # python-jose skips the audience check when the token has no "aud"; Cognito's
+                # authorizer refuses such a token, so it is required here too.
+                options={"require_exp": True, "require_iat": True, "require_aud": True},
             )
         except (JOSEError, ValueError, KeyError):
             return None

@@ -3,10 +3,54 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+
+# The identity block of a REST API request that no IAM, Cognito identity pool or API key signed.
+_IDENTITY_FIELDS = (
+    "cognitoIdentityPoolId",
+    "accountId",
+    "cognitoIdentityId",
+    "caller",
+    "sourceIp",
+    "principalOrgId",
+    "accessKey",
+    "cognitoAuthenticationType",
+    "cognitoAuthenticationProvider",
+    "userArn",
+    "userAgent",
+    "user",
+)
+# Cognito's numeric date claims that API Gateway's authorizer hands over as Java's Date.toString() in UTC
+# ("Wed Dec 02 19:00:00 UTC 2026"); ``auth_time`` stays the epoch seconds, as a string.
+_DATE_CLAIMS = frozenset({"exp", "iat"})
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def authorizer_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """Verified ID-token claims as API Gateway's Cognito authorizer passes them on: every value a string."""
+    passed: dict[str, str] = {}
+    for name, value in claims.items():
+        if name in _DATE_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
+            moment = datetime.fromtimestamp(value, tz=UTC)
+            day, month = _DAYS[moment.weekday()], _MONTHS[moment.month - 1]
+            passed[name] = f"{day} {month} {moment:%d %H:%M:%S} UTC {moment.year}"
+        elif isinstance(value, bool):
+            passed[name] = "true" if value else "false"
+        else:
+            passed[name] = str(value)
+    return passed
+
+
+def request_time(epoch_ms: int) -> str:
+    """``requestContext.requestTime``: the CLF time of the request, e.g. "02/Dec/2026:18:00:00 +0000"."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return f"{moment:%d}/{_MONTHS[moment.month - 1]}/{moment:%Y:%H:%M:%S} +0000"
 
 
 def proxy_event(
@@ -21,7 +65,11 @@ def proxy_event(
     claims: dict[str, Any] | None = None,
     stage: str = "local",
     source_ip: str = "127.0.0.1",
+    request_id: str | None = None,
+    request_time_epoch_ms: int | None = None,
 ) -> dict[str, Any]:
+    """The event API Gateway's REST API (Lambda proxy integration) sends for one request. ``request_id`` and
+    ``request_time_epoch_ms`` default to a new id and now; the ready events of ``events/`` fix them."""
     headers = dict(headers or {})
     query = query or {}
     is_base64 = False
@@ -33,22 +81,30 @@ def proxy_event(
             text, is_base64 = base64.b64encode(body).decode("ascii"), True
     else:
         text = body or None
+    request_id = request_id or str(uuid.uuid4())
+    epoch_ms = int(time.time() * 1000) if request_time_epoch_ms is None else request_time_epoch_ms
+    domain = _header(headers, "Host") or "127.0.0.1"
+    identity: dict[str, Any] = dict.fromkeys(_IDENTITY_FIELDS)
+    identity.update(sourceIp=source_ip, userAgent=_header(headers, "User-Agent"))
     request_context: dict[str, Any] = {
+        "resourceId": _resource_id(resource),
         "resourcePath": resource,
         "httpMethod": method,
+        "extendedRequestId": _extended_request_id(request_id),
+        "requestTime": request_time(epoch_ms),
         "path": f"/{stage}{path}",
-        "stage": stage,
-        "requestId": str(uuid.uuid4()),
-        "requestTimeEpoch": int(time.time() * 1000),
         "accountId": "123456789012",
-        "apiId": "local",
         "protocol": "HTTP/1.1",
-        "domainName": headers.get("Host", "127.0.0.1"),
-        "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+        "stage": stage,
+        "domainPrefix": domain.split(".", 1)[0],
+        "requestTimeEpoch": epoch_ms,
+        "requestId": request_id,
+        "identity": identity,
+        "domainName": domain,
+        "apiId": "local",
     }
     if claims is not None:
-        # API Gateway's Cognito authorizer hands claims over as strings.
-        request_context["authorizer"] = {"claims": {key: str(value) for key, value in claims.items()}}
+        request_context["authorizer"] = {"claims": authorizer_claims(claims)}
     return {
         "resource": resource,
         "path": path,
@@ -63,6 +119,20 @@ def proxy_event(
         "body": text,
         "isBase64Encoded": is_base64,
     }
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
+
+
+def _resource_id(resource: str) -> str:
+    """API Gateway's id of the resource (e.g. "2gxmpl"): short, the same for every request of a resource."""
+    return hashlib.sha256(resource.encode()).hexdigest()[:6]
+
+
+def _extended_request_id(request_id: str) -> str:
+    """API Gateway's own id of the request (a short base64 text, e.g. "BQGojGNfoAMFfoQ="), per request."""
+    return base64.b64encode(hashlib.sha256(request_id.encode()).digest()[:10]).decode("ascii")
 
 
 @dataclass

@@ -174,6 +174,9 @@ def _header(headers: dict[str, str], name: str) -> str | None:
 def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # No Nagle delay: headers and body are written separately, and on a keep-alive connection the
+        # second write would otherwise wait for the client's delayed ACK (~40 ms a request).
+        disable_nagle_algorithm = True
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -199,9 +202,29 @@ def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, CONNECT, made-up ones): API Gateway answers 405, not 501.
+            if name.startswith("do_"):
+                return self._not_allowed
+            raise AttributeError(name)
+
+        def _not_allowed(self) -> None:
+            body = json.dumps({"message": "Method Not Allowed"}).encode()
+            self.send_response(405)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
         def log_message(self, format: str, *args: Any) -> None:
             log.info("%s %s", self.address_string(), format % args)
 
-    server = ThreadingHTTPServer((host, port), Handler)
-    server.daemon_threads = True
+    server = _GatewayServer((host, port), Handler)
     return server
+
+
+class _GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    # A burst of new connections (a browser, a load test, 20 clients at once) waits in the backlog
+    # instead of being reset; socketserver's default is 5.
+    request_queue_size = 128

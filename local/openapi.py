@@ -40,7 +40,9 @@ header (the token itself, no `Bearer`); without a valid one API Gateway answers 
 `POST /_local/token` with `{"email": "me@example.com", "plan": "BASIC"}` gives one: paste its `idToken`
 into *Authorize*.
 
-**reCAPTCHA.** In PRODUCTION, every POST, PUT and DELETE carries a `recaptcha-token-v3` header.
+**reCAPTCHA.** In PRODUCTION, every POST, PUT and DELETE of the web app's routes carries a
+`recaptcha-token-v3` header (a v3 token from `grecaptcha.execute`); without a valid one the answer is 403
+`{"message"}`. Other stages ignore it. The webhooks and the one-click unsubscribe need none.
 
 **Errors.** 400 `{"message"}` body not a JSON object; 401 `{"message": "Unauthorized"}`; 404
 `{"message": "route not found"}` (also for ids the caller does not own); 413 body over 64 KiB; 422
@@ -156,13 +158,15 @@ def _with_example(media: dict[str, Any], example: Any) -> None:
 
 def _complete_operation(method: str, path: str, operation: dict[str, Any], examples: dict[str, Any]) -> None:
     from core.api.openapi_docs import COMMON_STATUSES
+    from core.api.recaptcha import CHECKED_METHODS, MACHINE_RESOURCES
 
     private = path.startswith(PRIVATE_PREFIX)
+    human_write = method.upper() in CHECKED_METHODS and path not in MACHINE_RESOURCES
     responses: dict[str, Any] = operation["responses"]
     parameters: list[dict[str, Any]] = operation.setdefault("parameters", [])
     if operation.pop(IDEMPOTENT, False):
         parameters.append(IDEMPOTENCY_HEADER)
-    if private and method in ("post", "put", "delete"):
+    if human_write:
         parameters.append(RECAPTCHA_HEADER)
     if not parameters:
         del operation["parameters"]
@@ -170,7 +174,8 @@ def _complete_operation(method: str, path: str, operation: dict[str, Any], examp
         responses["422"] = _error(422)
     else:
         responses.pop("422", None)
-    statuses = [*COMMON_STATUSES, *([401] if private else [])]
+    # A human write: 403 without a valid reCAPTCHA token, 503 while siteverify is out of reach (PRODUCTION).
+    statuses = [*COMMON_STATUSES, *([401] if private else []), *([403, 503] if human_write else [])]
     if any(parameter["in"] == "path" for parameter in parameters):
         statuses.append(404)  # an id the caller does not own
     for status in statuses:

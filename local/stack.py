@@ -37,8 +37,12 @@ class DevRouteError(Exception):
 
 
 class LocalStack:
-    def __init__(self, template: Template | None = None) -> None:
+    def __init__(self, template: Template | None = None, recaptcha: bool = False) -> None:
         self.template = template or load_template()
+        # With ``recaptcha``, the stack behaves as prod does: every write of the API needs a reCAPTCHA v3
+        # token, verified by a local siteverify (local.recaptcha_sim: tokens like "local:0.9:submit").
+        self.recaptcha = recaptcha
+        self.siteverify: Any = None
         self.aws: LocalAws | None = None
         self.pools: dict[str, FunctionPool] = {}
         self.authorizer: CognitoAuthorizer | None = None
@@ -56,6 +60,8 @@ class LocalStack:
         self.aws = provision(self.template, endpoint_url, server)
         self._store_stripe_secret()
         self._store_telegram_secret()
+        if self.recaptcha:
+            self._start_siteverify()
         self._verify_email_sender()
         # This process also runs the dev routes (seed, token plans): it talks to the same moto.
         apply_environment({**self.aws.environment, **self.shared_function_environment()})
@@ -63,6 +69,11 @@ class LocalStack:
 
         get_settings.cache_clear()
         seed_reference_data()
+        from local.demo import seed_demo_account  # the account events/ name (before the random secrets)
+
+        seed_demo_account(
+            self.template, self.exchange.simulator.create_account, self.aws.client("secretsmanager")
+        )
         seed_signal_secrets(LOCAL_STAGE, self.aws.client("secretsmanager"))
         self._seed_stripe_prices()
         self.authorizer = CognitoAuthorizer(self.aws.jwks_url, self.aws.issuer, self.aws.user_pool_client_id)
@@ -119,6 +130,22 @@ class LocalStack:
             ),
         )
         self.template.parameters["TelegramSecretArn"] = secret["ARN"]
+
+    def _start_siteverify(self) -> None:
+        """The site secret stored as the operator stores Google's; siteverify is the local stand-in."""
+        from local.recaptcha_sim import start_simulator
+
+        assert self.aws is not None
+        site_secret = secrets.token_urlsafe(24)
+        self.siteverify = start_simulator(site_secret)
+        secret = self.aws.client("secretsmanager").create_secret(
+            Name="trading-api-local-recaptcha", SecretString=site_secret
+        )
+        self.template.parameters.update(
+            RecaptchaEverywhere="true",
+            RecaptchaSecretArn=secret["ARN"],
+            RecaptchaVerifyUrl=self.siteverify.verify_url,
+        )
 
     def _verify_email_sender(self) -> None:
         """SES sends only from a verified identity: the operator verifies the sender's address (or domain)."""
@@ -181,7 +208,7 @@ class LocalStack:
             pool.stop()
         if self.aws is not None:
             self.aws.stop()
-        for simulator in (self.exchange, self.stripe, self.telegram):
+        for simulator in (self.exchange, self.stripe, self.telegram, self.siteverify):
             if simulator is not None:
                 simulator.stop()
         if STATE_FILE.exists():
@@ -344,7 +371,19 @@ class LocalStack:
             **(json.loads(schedule.event["input"]) if isinstance(schedule.event.get("input"), str) else {}),
         }
         result = self.pools[schedule.function].invoke(event)
-        if self.template.functions()[schedule.function].sqs_mappings:
-            # A job that queues its work (the reports) is done when its queue is: as its users see it.
-            self.wait_until_drained(schedule.function, timeout=120)
+        functions = self.template.functions()
+        # A job that queues its work is done when its queue is, as its users see it: its own queue (the
+        # reports), or the queues it sends to, which other functions take (the daily balance snapshot).
+        variables = self.template.resources[schedule.function].get("Properties", {})
+        variables = variables.get("Environment", {}).get("Variables", {})
+        sent_to = {value["Ref"] for value in variables.values() if isinstance(value, dict) and "Ref" in value}
+        workers = {
+            spec.logical_id
+            for spec in functions.values()
+            if any(m.queue in sent_to or spec.logical_id == schedule.function for m in spec.sqs_mappings)
+        }
+        if workers:
+            self.wait_until_drained(
+                *sorted(workers), timeout=float(os.environ.get("LOCAL_JOB_TIMEOUT", "600"))
+            )
         return result

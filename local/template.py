@@ -216,6 +216,12 @@ class Template:
             return str(left) == str(right)
         if key == "Fn::Not":
             return not self.resolve(argument[0])
+        if key == "Fn::Or":
+            return any(self.resolve(item) for item in argument)
+        if key == "Fn::And":
+            return all(self.resolve(item) for item in argument)
+        if key in ("Condition", "Fn::Condition"):  # the YAML loader spells !Condition either way
+            return self.condition(argument)
         if key == "Fn::Select":
             index, items = argument
             return self.resolve(items)[int(index)]

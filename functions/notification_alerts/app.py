@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core import wiring
-from core.observability import logger, metrics
+from core.observability import logger, metrics, traced
 from core.schemas.trade_event import TradeEventEnvelope
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -20,6 +20,7 @@ def handle_record(record: SQSRecord) -> None:
     wiring.alert_service().handle(TradeEventEnvelope.model_validate_json(record.body))
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:

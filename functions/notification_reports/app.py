@@ -15,7 +15,7 @@ from chart import render_balance_chart
 
 from core import wiring
 from core.models.notifications import ReportKind
-from core.observability import logger, metrics
+from core.observability import logger, metrics, traced
 from core.services.reports import parse_request
 from core.timeutil import utc_now
 
@@ -26,6 +26,7 @@ def handle_record(record: SQSRecord) -> None:
     wiring.report_service(render_balance_chart).send(parse_request(record.body))
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Any:

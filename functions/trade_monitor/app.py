@@ -5,10 +5,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from core.observability import logger, metrics
+from core.observability import logger, metrics, traced
 from core.wiring import trade_monitor
 
 
+@traced
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

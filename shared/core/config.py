@@ -8,15 +8,20 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+LOCAL_STAGE = "local"
 
 
 class Settings(BaseModel):
     stage: str = "local"
     table_name: str = "trading-api-local-main"
     idempotency_table_name: str = "trading-api-local-idempotency"
-    # Signs pagination tokens so that a client cannot forge a DynamoDB start key.
-    pagination_secret: str = Field(default="local-pagination-secret", repr=False)
+    # Signs pagination tokens so that a client cannot forge a DynamoDB start key: the Secrets Manager secret,
+    # read at first use (``core.wiring.page_tokens``). PAGINATION_SECRET, when set, takes precedence (tests).
+    # Outside the local stage a function refuses to start without one of them.
+    pagination_secret_arn: str = ""
+    pagination_secret: str = Field(default="", repr=False)
     # The addresses exchange-calling functions leave from; users whitelist them on their Binance keys.
     egress_ips: list[str] = Field(default_factory=list)
     # The web app's origin; browsers are refused other origins.
@@ -27,6 +32,10 @@ class Settings(BaseModel):
     # (the local stack's simulator) that speaks the same REST API.
     exchange_endpoint: str = "live"
     exchange_timeout_ms: int = 8000
+    # Binance paces us with 429/418 and Retry-After (ccxt's own limiter is off): a throttled request is sent
+    # again up to this many times, when Retry-After is at most this long; a longer wait answers 503.
+    exchange_throttle_retries: int = 2
+    exchange_retry_after_max_seconds: float = 5.0
     # How many keys the daily snapshot job reads at once: the egress IP shares Binance's weight limit.
     snapshot_concurrency: int = 8
     # Stripe: the secret API key and the webhook endpoint's signing secret (both from Secrets Manager).
@@ -52,6 +61,24 @@ class Settings(BaseModel):
     monitor_stale_after_seconds: int = 60
     # The signal fan-out queue: one message per follower of a strategy's trigger.
     fanout_queue_url: str = ""
+    # The fan-out worker (strategies.md "Scale"). Records of one SQS batch handled at once (threads); the
+    # mapping's maximum concurrency (containers at once), which divides the weight share below.
+    fanout_record_concurrency: int = 5
+    fanout_max_concurrency: int = 40
+    # A follower is sized from its key's last account read if it is at most this old; an older one is read
+    # again, within the fan-out's share of the egress IPs' request weight per minute (all its containers).
+    fanout_equity_max_age_seconds: int = 900
+    fanout_read_weight_budget: int = 600
+    # How long a symbol's mark price read serves every follower of a container (one read, not one each).
+    fanout_price_max_age_ms: int = 1000
+    # How long one delivery of a follower's message holds it (more than the worker's timeout).
+    fanout_lease_seconds: int = 60
+    # The daily snapshot: its queue (one message per key), and its share of the egress IPs' request weight
+    # per minute (USD-M, spot) over every container of its worker (at most ``snapshot_max_concurrency``).
+    snapshot_queue_url: str = ""
+    snapshot_weight_budget: int = 1200
+    snapshot_spot_weight_budget: int = 3000
+    snapshot_max_concurrency: int = 2
     # Notifications (notifications.md). The bot's username (its URL is https://t.me/<username>); the Secrets
     # Manager secret holding {"botToken", "webhookSecret"}; where Bot API requests go (the local stack sets
     # its simulator's URL).
@@ -69,7 +96,26 @@ class Settings(BaseModel):
     # The reports' queue: one message per user and report.
     report_queue_url: str = ""
 
-    @field_validator("egress_ips", mode="before")
+    # reCAPTCHA v3 on the API's writes (core.api.recaptcha): required in prod (the template sets it), the
+    # site secret in Secrets Manager, the lowest score let through, the actions the web app sends (empty:
+    # any), and where siteverify is (the local stack points it at its fake).
+    recaptcha_required: bool = False
+    recaptcha_secret_arn: str = ""
+    recaptcha_min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    recaptcha_actions: list[str] = Field(default_factory=list)
+    recaptcha_verify_url: str = "https://www.google.com/recaptcha/api/siteverify"
+    recaptcha_timeout_seconds: float = 3.0
+
+    @model_validator(mode="after")
+    def secrets_configured(self) -> Settings:
+        """A function refuses to start without the secrets its stage needs."""
+        if self.stage != LOCAL_STAGE and not (self.pagination_secret_arn or self.pagination_secret):
+            raise ValueError(f"PAGINATION_SECRET_ARN is not configured (stage {self.stage})")
+        if self.recaptcha_required and not self.recaptcha_secret_arn:
+            raise ValueError("RECAPTCHA_SECRET_ARN is not configured, and reCAPTCHA is required")
+        return self
+
+    @field_validator("egress_ips", "recaptcha_actions", mode="before")
     @classmethod
     def split_csv(cls, value: object) -> object:
         if isinstance(value, str):
@@ -82,11 +128,19 @@ _ENVIRONMENT_NAMES = {
     "table_name": "TABLE_NAME",
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
     "pagination_secret": "PAGINATION_SECRET",
+    "pagination_secret_arn": "PAGINATION_SECRET_ARN",
+    "recaptcha_required": "RECAPTCHA_REQUIRED",
+    "recaptcha_secret_arn": "RECAPTCHA_SECRET_ARN",
+    "recaptcha_min_score": "RECAPTCHA_MIN_SCORE",
+    "recaptcha_actions": "RECAPTCHA_ACTIONS",
+    "recaptcha_verify_url": "RECAPTCHA_VERIFY_URL",
     "egress_ips": "EGRESS_IPS",
     "cors_allow_origin": "CORS_ALLOW_ORIGIN",
     "exchange_secrets_key_id": "EXCHANGE_SECRETS_KEY_ID",
     "exchange_endpoint": "EXCHANGE_ENDPOINT",
     "exchange_timeout_ms": "EXCHANGE_TIMEOUT_MS",
+    "exchange_throttle_retries": "EXCHANGE_THROTTLE_RETRIES",
+    "exchange_retry_after_max_seconds": "EXCHANGE_RETRY_AFTER_MAX_SECONDS",
     "snapshot_concurrency": "SNAPSHOT_CONCURRENCY",
     "stripe_secret_arn": "STRIPE_SECRET_ARN",
     "stripe_api_key": "STRIPE_API_KEY",
@@ -100,6 +154,16 @@ _ENVIRONMENT_NAMES = {
     "monitor_weight_budget": "MONITOR_WEIGHT_BUDGET",
     "monitor_stale_after_seconds": "MONITOR_STALE_AFTER_SECONDS",
     "fanout_queue_url": "FANOUT_QUEUE_URL",
+    "fanout_record_concurrency": "FANOUT_RECORD_CONCURRENCY",
+    "fanout_max_concurrency": "FANOUT_MAX_CONCURRENCY",
+    "fanout_equity_max_age_seconds": "FANOUT_EQUITY_MAX_AGE_SECONDS",
+    "fanout_read_weight_budget": "FANOUT_READ_WEIGHT_BUDGET",
+    "fanout_price_max_age_ms": "FANOUT_PRICE_MAX_AGE_MS",
+    "fanout_lease_seconds": "FANOUT_LEASE_SECONDS",
+    "snapshot_queue_url": "SNAPSHOT_QUEUE_URL",
+    "snapshot_weight_budget": "SNAPSHOT_WEIGHT_BUDGET",
+    "snapshot_spot_weight_budget": "SNAPSHOT_SPOT_WEIGHT_BUDGET",
+    "snapshot_max_concurrency": "SNAPSHOT_MAX_CONCURRENCY",
     "telegram_bot_username": "TELEGRAM_BOT_USERNAME",
     "telegram_secret_arn": "TELEGRAM_SECRET_ARN",
     "telegram_api_base": "TELEGRAM_API_BASE",

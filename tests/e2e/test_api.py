@@ -91,6 +91,24 @@ def test_unknown_routes_and_methods_are_404(stack):
         assert (answer.status_code, answer.json()) == (404, {"message": "route not found"}), (method, path)
 
 
+def test_methods_api_gateway_does_not_serve_are_405(stack):
+    for method in ("TRACE", "CONNECT", "BREW"):
+        answer = requests.request(method, f"{stack.url}/v1/pub/subscription/list", timeout=10)
+        assert (answer.status_code, answer.json()) == (405, {"message": "Method Not Allowed"}), method
+
+
+def test_a_burst_of_new_connections_is_served(stack):
+    """Twenty clients connecting at once (a page load, a load test) are all answered, none reset."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_: int) -> int:
+        with requests.Session() as session:  # a new connection each
+            return session.get(f"{stack.url}/v1/pub/subscription/list", timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert list(pool.map(one, range(20))) == [200] * 20
+
+
 def test_a_cors_preflight_allows_the_authorization_header(stack):
     answer = requests.options(f"{stack.url}/v1/priv/account/profile", timeout=10)
     assert answer.status_code == 200

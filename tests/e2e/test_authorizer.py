@@ -83,6 +83,13 @@ def test_validly_signed_tokens_with_wrong_claims_are_401(stack, valid_token, cha
     assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
 
 
+def test_a_validly_signed_token_without_an_audience_is_401(stack, valid_token):
+    header, claims = _segments(valid_token)
+    without_aud = {name: value for name, value in claims.items() if name != "aud"}
+    answer = stack.get(PRIVATE_ROUTE, _signed_by_the_pool(without_aud, {"kid": header["kid"]}))
+    assert (answer.status_code, answer.json()) == (401, UNAUTHORIZED)
+
+
 def test_bearer_prefix_is_accepted(stack, valid_token):
     assert stack.get(PRIVATE_ROUTE, f"Bearer {valid_token}").status_code == 200
 

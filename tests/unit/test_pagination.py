@@ -72,3 +72,34 @@ def test_the_query_type_bounds_the_token_with_the_same_message():
     with pytest.raises(ValidationError) as caught:
         adapter.validate_python("a" * (MAX_TOKEN_LENGTH + 1))
     assert caught.value.errors()[0]["msg"] == "must be valid next token"
+
+
+# ---------------------------------------------------------------- the signing key
+def test_the_key_is_read_from_secrets_manager_and_a_rotation_changes_the_tokens(environment):
+    import boto3
+    from aws_lambda_powertools.utilities import parameters
+    from moto import mock_aws
+
+    from core.api.pagination import page_token_secret
+
+    with mock_aws():
+        client = boto3.client("secretsmanager")
+        arn = client.create_secret(Name="pagination", SecretString="first-key")["ARN"]
+        environment.setenv("STAGE", "prod")
+        environment.setenv("PAGINATION_SECRET_ARN", arn)
+        parameters.clear_caches()
+        codec = PageTokenCodec(page_token_secret)
+        token = codec.encode(KEY, "scope")
+        assert codec.decode(token, "scope") == KEY
+        assert PageTokenCodec("first-key").decode(token, "scope") == KEY  # signed with the secret's value
+
+        client.put_secret_value(SecretId=arn, SecretString="second-key")
+        parameters.clear_caches()  # what the five-minute cache expiry does
+        with pytest.raises(FieldValidationError):
+            codec.decode(token, "scope")
+
+
+def test_the_local_stage_alone_may_run_without_a_secret(environment):
+    from core.api.pagination import LOCAL_SECRET, page_token_secret
+
+    assert page_token_secret() == LOCAL_SECRET

@@ -79,6 +79,7 @@ class BusinessErrorBody(BaseModel):
 STATUS_DESCRIPTIONS: dict[int, str] = {
     400: "The body is not a JSON object (invalid JSON, another JSON value, or nested too deeply)",
     401: "Missing, invalid or expired Cognito ID token",
+    403: "PRODUCTION only: a write without a valid reCAPTCHA v3 token (recaptcha-token-v3)",
     404: "Unknown route, or an id the caller does not own (never revealed to exist)",
     409: "A request with this Idempotency-Key is still in progress",
     413: "The request body is over 64 KiB",
@@ -92,6 +93,7 @@ STATUS_MODELS: dict[int, type[BaseModel]] = {422: FieldErrorsBody, 433: Business
 STATUS_EXAMPLES: dict[int, dict[str, Any]] = {
     400: {"message": "request body must be a JSON object"},
     401: {"message": "Unauthorized"},
+    403: {"message": "reCAPTCHA verification failed"},
     404: {"message": "route not found"},
     409: {"message": "a request with this Idempotency-Key is still in progress"},
     413: {"message": "request body too large"},

@@ -12,14 +12,18 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, StrictStr
 from pydantic_core import PydanticCustomError
 
+from core.config import LOCAL_STAGE, get_settings
 from core.errors import FieldError, FieldValidationError
 
 TOKEN_LIFETIME_SECONDS = 24 * 3600
+SECRET_CACHE_SECONDS = 300  # a rotated secret is picked up within five minutes, without a deploy
+LOCAL_SECRET = "local-pagination-secret"  # noqa: S105 - the local stack's in-process tests only (no ARN configured)
 # A token is a start key of a few short strings; anything much longer was not issued here.
 MAX_TOKEN_LENGTH = 2048
 NEXT_PAGE_INVALID = "must be valid next token"
@@ -43,13 +47,32 @@ def _b64decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def page_token_secret() -> str:
+    """The signing key: PAGINATION_SECRET (tests), else the Secrets Manager secret (cached five minutes,
+    never logged). Only the local stage may run without either (``Settings`` refuses elsewhere)."""
+    settings = get_settings()
+    if settings.pagination_secret:
+        return settings.pagination_secret
+    if settings.pagination_secret_arn:
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(settings.pagination_secret_arn, max_age=SECRET_CACHE_SECONDS))
+    if settings.stage != LOCAL_STAGE:  # unreachable through get_settings(); kept for direct callers
+        raise RuntimeError("PAGINATION_SECRET_ARN is not configured")
+    return LOCAL_SECRET
+
+
 class PageTokenCodec:
-    def __init__(self, secret: str, lifetime_seconds: int = TOKEN_LIFETIME_SECONDS) -> None:
-        self._secret = secret.encode("utf-8")
+    def __init__(
+        self, secret: str | Callable[[], str], lifetime_seconds: int = TOKEN_LIFETIME_SECONDS
+    ) -> None:
+        """``secret`` is the key itself or a function that returns the current key (a rotated secret)."""
+        self._secret = secret if callable(secret) else (lambda: secret)
         self._lifetime = lifetime_seconds
 
     def _signature(self, payload: bytes) -> str:
-        return _b64encode(hmac.new(self._secret, payload, hashlib.sha256).digest())
+        key = self._secret().encode("utf-8")
+        return _b64encode(hmac.new(key, payload, hashlib.sha256).digest())
 
     def encode(self, start_key: dict[str, Any] | None, scope: str, now: float | None = None) -> str | None:
         if not start_key:

@@ -1,6 +1,7 @@
 """Builds each function's resolver and Lambda entry point the same way.
 
-The entry point does what must happen before any route runs: a body over 64 KiB is refused, a body nested
+The entry point does what must happen before any route runs: where the stage requires it, a write without
+a verified reCAPTCHA v3 token is refused (``core.api.recaptcha``); a body over 64 KiB is refused, a body nested
 deeper than ``MAX_JSON_DEPTH`` is refused as not usable JSON (before any parser recurses into it), every
 body is read as JSON (a missing one as ``{}``, as the reference's Express parser does), and every answer
 of a private route is marked ``Cache-Control: no-store``. A route that takes a body only ever sees a JSON
@@ -19,9 +20,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from core.api import recaptcha
 from core.api.errors import MALFORMED_BODY, register_error_handlers
 from core.config import get_settings
-from core.observability import logger
+from core.observability import logger, traced
 
 MAX_BODY_BYTES = 64 * 1024
 # No body of this API nests deeper than a few levels (a Stripe event, the deepest, about ten).
@@ -123,7 +125,10 @@ def lambda_entrypoint(app: APIGatewayRestResolver, max_body_bytes: int = MAX_BOD
     # Every log line of a request carries its API Gateway request id as the correlation id.
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if _body_size(event) > max_body_bytes:
+        human_check = recaptcha.refusal(event)
+        if human_check is not None:
+            response = _refusal(human_check.status, {"message": human_check.message})
+        elif _body_size(event) > max_body_bytes:
             response = _refusal(413, {"message": "request body too large"})
         else:
             request = _as_json_request(event)
@@ -135,4 +140,4 @@ def lambda_entrypoint(app: APIGatewayRestResolver, max_body_bytes: int = MAX_BOD
             response.setdefault("multiValueHeaders", {})["Cache-Control"] = ["no-store"]
         return response
 
-    return handler
+    return traced(handler)

@@ -1,0 +1,47 @@
+"""The tracer: on in a deployed function, off (and the X-Ray SDK not imported) everywhere else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from local.template import PROJECT_ROOT
+
+TRACED_HANDLER = """
+import sys
+sys.path[:0] = ["shared"]
+from core.observability import traced
+
+@traced
+def handler(event, context):
+    return {"ok": True}
+
+print(hasattr(handler, "__wrapped__"), "aws_xray_sdk.core" in sys.modules)
+"""
+
+
+def _run(environment: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", TRACED_HANDLER],
+        cwd=PROJECT_ROOT,
+        env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", **environment},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def test_outside_lambda_the_handler_is_itself_and_the_sdk_is_not_imported():
+    assert _run({}) == "False False"
+
+
+def test_in_a_deployed_function_the_handler_is_captured_with_boto_and_http_patched():
+    # Lambda sets LAMBDA_TASK_ROOT: the tracer wraps the handler, with the X-Ray SDK loaded and patching.
+    assert _run({"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f"}) == "True True"
+
+
+def test_the_disable_switch_wins():
+    disabled = {"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "true"}
+    assert _run(disabled) == "False False"
