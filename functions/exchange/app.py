@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from core.api import caller_id, create_resolver, lambda_entrypoint
 from core.api.fields import Uuid
-from core.api.idempotency import idempotency_key, register_idempotency_errors, run_once
+from core.api.idempotency import idempotency_key, run_once
 from core.api.openapi_docs import answers
 from core.errors import (
     ExchangeAuthorizationFailed,
@@ -24,7 +24,6 @@ from core.schemas.trading import LeverageBody, ManualOrderBody, MarginBody, Symb
 from core.wiring import trading_service
 
 app = create_resolver()
-register_idempotency_errors(app)
 KeyId = Annotated[
     Uuid, Path(description="API_KEY_ID: the exchange key", json_schema_extra={"format": "uuid"})
 ]

@@ -30,7 +30,10 @@ _CAMEL_CASE = {
     "latencyMs": "latency_ms",
     "errorRate": "error_rate",
     "afterAccept": "after_accept",
+    "retryAfter": "retry_after",
 }
+# Binance sends Retry-After with every 429 and 418: a short back-off, or the length of an IP ban.
+_DEFAULT_RETRY_AFTER = {429: 1, 418: 120}
 # How long an injected hang holds a request (released early when the faults change or the server stops).
 HANG_SECONDS = 30.0
 
@@ -47,6 +50,8 @@ class FaultConfig:
     # Body of injected errors: None for Binance's usual body for ``status``, a dict for another JSON
     # body, a str for a raw (e.g. HTML) body such as a load balancer would send.
     body: dict[str, Any] | str | None = None
+    # Retry-After (seconds) of injected 429/418 answers; None for Binance's usual (1 s, a 120 s ban).
+    retry_after: int | None = None
 
     @classmethod
     def from_kwargs(cls, faults: dict[str, Any]) -> FaultConfig:
@@ -64,6 +69,12 @@ class FaultConfig:
     @property
     def active(self) -> bool:
         return bool(self.latency_ms or self.error_rate or self.timeout)
+
+    def error_headers(self) -> dict[str, str]:
+        retry_after = (
+            self.retry_after if self.retry_after is not None else _DEFAULT_RETRY_AFTER.get(self.status)
+        )
+        return {"Retry-After": str(retry_after)} if self.status in _DEFAULT_RETRY_AFTER else {}
 
     def error_body(self) -> dict[str, Any] | str:
         if self.body is not None:
@@ -83,6 +94,7 @@ class FaultDecision:
     after_accept: bool = False
     status: int = 503
     body: dict[str, Any] | str | None = None
+    headers: dict[str, str] | None = None
     hang_seconds: float = 0.0
     release: threading.Event | None = None
 
@@ -154,6 +166,7 @@ class FaultInjector:
                 after_accept=config.after_accept,
                 status=config.status,
                 body=config.error_body(),
+                headers=config.error_headers(),
                 hang_seconds=HANG_SECONDS,
                 release=self._release,
             )

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from local.exchange_sim import errors
 from local.exchange_sim.api import ApiRequest, BinanceApi
 from local.exchange_sim.faults import FaultInjector
+from local.exchange_sim.request_log import CONTROL_PATH, RequestLog
 from local.exchange_sim.simulator import BinanceSimulator
 from local.exchange_sim.weights import WeightCounter, WeightDecision
 
@@ -28,6 +29,7 @@ _CONNECTION_ERRORS = (BrokenPipeError, ConnectionResetError, ConnectionAbortedEr
 class _SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # a burst of new connections (a fan-out's workers) waits, not refused
 
     def __init__(
         self, address: tuple[str, int], api: BinanceApi, faults: FaultInjector, weights: WeightCounter
@@ -36,6 +38,7 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
         self.api = api
         self.faults = faults
         self.weights = weights
+        self.requests = RequestLog()  # ``start_simulator`` hands in the simulator's own
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that timed out and closed its socket is part of the scenarios, not a server error.
@@ -46,12 +49,16 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # No Nagle delay: headers and body are written separately, and on a keep-alive connection the
+    # second write would otherwise wait for the client's delayed ACK (~40 ms a request).
+    disable_nagle_algorithm = True
     server: _SimulatorHTTPServer
     server_version = "BinanceSimulator/1.0"
 
     def setup(self) -> None:
         super().setup()
         self._weight_headers: dict[str, str] = {}
+        self._unlogged: tuple[str, str] | None = None
         # Headers and body leave in separate writes; without TCP_NODELAY, Nagle's algorithm and the
         # client's delayed ACK add ~40 ms to every keep-alive request.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -76,21 +83,46 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else ""
         headers = {key.upper(): value for key, value in self.headers.items()}
+        if split.path == CONTROL_PATH:
+            self._request_log(method)
+            return
         request = ApiRequest(method, split.path, split.query, body, headers)
+        # Logged by ``_send`` before the answer leaves (a client that reads the log right after its
+        # answer must find its request there); an injected hang is logged with status 0.
+        self._unlogged = (method, split.path)
+        try:
+            self._serve_api(method, split.path, request, headers)
+        finally:
+            self._log_request(0)
+
+    def _log_request(self, status: int) -> None:
+        unlogged, self._unlogged = self._unlogged, None
+        if unlogged is not None:
+            method, path = unlogged
+            self.server.requests.add(method, path, status)
+
+    def _request_log(self, method: str) -> None:
+        if method == "DELETE":
+            self.server.requests.clear()
+            self._send(200, {"requests": []})
+        else:
+            self._send(200, {"requests": [entry.to_json() for entry in self.server.requests.entries()]})
+
+    def _serve_api(self, method: str, path: str, request: ApiRequest, headers: dict[str, str]) -> None:
         ip = self._caller_ip(headers)
-        weight = self.server.weights.add(ip, method, split.path, request.params())
+        weight = self.server.weights.add(ip, method, path, request.params())
         self._weight_headers = weight.headers()
         if weight.refused:
             self._send(*self._throttled(ip, weight), {"Retry-After": str(weight.retry_after_s)})
             return
-        decision = self.server.faults.decide(f"{method} {split.path}", request.params().get("type"))
+        decision = self.server.faults.decide(f"{method} {path}", request.params().get("type"))
         decision.wait(decision.latency_s)
         if decision.hang and not decision.after_accept:
             decision.hang_now()
             self.close_connection = True  # no answer at all: the request was never processed
             return
         if decision.error and not decision.after_accept:
-            self._send(decision.status, decision.body)
+            self._send(decision.status, decision.body, decision.headers)
             return
         response = self.server.api.handle(request)
         if decision.hang:
@@ -100,7 +132,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if decision.error:
             # Accepted, yet answered with an error: Binance's "5xx means execution status unknown".
-            self._send(decision.status, decision.body)
+            self._send(decision.status, decision.body, decision.headers)
             return
         self._send(response.status, response.body)
 
@@ -123,6 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             payload = json.dumps(body, separators=(",", ":")).encode("utf-8")
             content_type = "application/json;charset=UTF-8"
+        self._log_request(status)
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -179,4 +212,5 @@ def start_simulator(
     server = _SimulatorHTTPServer(
         (host, port), BinanceApi(simulator.engine), simulator.faults, simulator.weights
     )
+    server.requests = simulator.requests
     return RunningSimulator(simulator, server)

@@ -14,6 +14,7 @@ from typing import Any, cast
 from local.exchange_sim.engine import Clock, Engine
 from local.exchange_sim.faults import FaultConfig, FaultInjector
 from local.exchange_sim.market import DEFAULT_MARKETS, DEFAULT_PRICES, MarketRegistry, MarketSpec, to_decimal
+from local.exchange_sim.request_log import LoggedRequest, RequestLog
 from local.exchange_sim.weights import ApiFamily, WeightCounter
 
 # The weight-limit keys ``set_faults`` accepts (camelCase as sent to /_local/exchange/faults).
@@ -44,6 +45,8 @@ class BinanceSimulator:
         self.faults = FaultInjector(seed=fault_seed)
         # Request weight per caller IP; ``weight_clock`` (seconds) lets a test make a minute pass.
         self.weights = WeightCounter() if weight_clock is None else WeightCounter(weight_clock)
+        # Every request received (``request_log``): benchmarks count round trips here.
+        self.requests = RequestLog()
 
     def create_account(
         self, balances: Mapping[str, float] | None = None, permissions: Mapping[str, Any] | None = None
@@ -71,7 +74,8 @@ class BinanceSimulator:
         ``timeout``, ``match`` (substring of "METHOD /path" or of the order ``type``), ``count`` (only the
         next N matching requests), ``after_accept`` (process the request first, then hang with
         ``timeout`` or answer the injected error with ``error_rate``), ``body`` (override the error
-        body: dict for JSON, str for raw text); a hang lasts at most 30 s.
+        body: dict for JSON, str for raw text), ``retry_after`` (the Retry-After seconds of injected 429/418
+        answers; Binance's usual 1 s and 120 s ban by default); a hang lasts at most 30 s.
 
         ``weightLimitFutures`` / ``weightLimitSpot`` (or snake_case) replace the per-IP request weight
         limits (Binance's 2400 and 6000 per minute); a call without them restores those defaults.
@@ -92,6 +96,13 @@ class BinanceSimulator:
     def used_weights(self) -> dict[str, dict[str, int]]:
         """Every caller IP's used weight of the last minute: ``{ip: {api: weight}}``."""
         return self.weights.snapshot()
+
+    def received(self) -> list[LoggedRequest]:
+        """Every request received since the last ``clear_received``, oldest first."""
+        return self.requests.entries()
+
+    def clear_received(self) -> None:
+        self.requests.clear()
 
     def reset_weights(self) -> None:
         """Forget all counted request weight (e.g. between benchmark phases)."""

@@ -509,14 +509,17 @@ def _asset_entry(asset: str, wallet: Decimal, summary: FuturesSummary | None, up
 
 
 def futures_account(engine: Engine, account: Account) -> Json:
-    """``GET /fapi/v3/account``: positions only for symbols that hold one."""
+    """``GET /fapi/v3/account``: "only symbols with position or open orders will be returned" (Binance's
+    documentation); conditional (algo) orders live in their own service and do not make a symbol appear."""
     summary = engine.futures_summary(account)
     assets = [
         _asset_entry(asset, wallet, summary if asset == "USDT" else None, account.futures_updated_ms)
         for asset, wallet in sorted(account.futures_wallet.items())
     ]
     metrics = [engine.position_metrics(account, spec) for spec in engine.markets.of_kind("futures")]
-    positions = [_account_position(m) for m in metrics if m.amount]
+    positions = [
+        _account_position(m) for m in metrics if m.amount or account.open_orders("futures", m.spec.symbol_id)
+    ]
     available = max(ZERO, summary.available)
     return {
         "feeTier": 0,

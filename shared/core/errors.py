@@ -31,6 +31,14 @@ class ServiceUnavailableError(ApiError):
         self.message = message
 
 
+class RequestInProgressError(ApiError):
+    """A retry arrived while the first request with its Idempotency-Key is still running (409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class WebhookSignatureError(ApiError):
     """A webhook whose signature (or its timestamp) does not verify: answered 400 by the webhook route,
     before anything is read from or written to the table."""

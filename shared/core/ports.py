@@ -18,6 +18,7 @@ from core.models.billing import (
 from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
 from core.models.notify import DirectoryUser, OutgoingEmail
 from core.models.trading import (
+    AccountSnapshot,
     Candle,
     ExchangeFill,
     ExchangeOrder,
@@ -123,6 +124,11 @@ class TradingAccount(ExchangeAccount, Protocol):
     permissions and balance as any ``ExchangeAccount`` does."""
 
     def rules(self, symbol: str) -> MarketRules: ...
+
+    def account_snapshot(self) -> AccountSnapshot:
+        """One account read (USD-M: GET /fapi/v3/account, weight 5): the USDT wallet balance and the
+        symbols holding a position or open (plain) orders."""
+        ...
 
     def mark_price(self, symbol: str) -> float: ...
 

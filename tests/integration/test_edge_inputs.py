@@ -250,3 +250,16 @@ def test_a_key_name_is_printable_text(aws, raw, msg):
 def test_a_lone_surrogate_in_a_profile_name_is_must_be_a_string(aws):
     status, body, _ = call("PUT", "/v1/priv/account/profile", user=USER_A, raw_body='{"lastName": "\\ud800"}')
     assert (status, body["errors"][0]["msg"]) == (422, "must be a string")
+
+
+def test_a_misspelt_order_field_is_refused_not_ignored(aws):
+    """`"stop"` instead of `"stopTriggerPrice"` would otherwise open a position without its stop."""
+    misspelt = {key: value for key, value in REFERENCE_ORDER.items() if key != "stopTriggerPrice"}
+    status, body, _ = call("POST", ORDER, user=USER_A, body={**misspelt, "stop": 19000})
+    assert status == 422
+    assert {
+        "value": 19000,
+        "msg": "is not a field of this request",
+        "param": "stop",
+        "location": "body",
+    } in body["errors"]

@@ -5,20 +5,31 @@ from __future__ import annotations
 import pytest
 
 from core.models.exchange import KeyStatus
+from core.models.trading import OrderKind, OrderSpec, Side
 from core.repositories.exchange_keys import ExchangeKeyRepository
 from tests.support import (
+    PROFESSIONAL,
     REFERENCE_ORDER,
     SYMBOL,
     USER_A,
     USER_B,
     add_key,
     call,
+    give_plan,
     manual_records,
     open_orders,
     order,
     position,
     trading_key,
 )
+
+
+@pytest.fixture(autouse=True)
+def own_minute(exchange):
+    """Each test is its own minute of request weight: the session's simulator counts every request per IP as
+    Binance does, and this module (the fault matrix most) sends in seconds what real use sends in minutes."""
+    yield
+    exchange.reset_weights()
 
 
 @pytest.fixture
@@ -412,3 +423,163 @@ def test_manual_history_is_newest_first_paged_and_private(key):
         "GET", "/v1/priv/account/trade/manual/history", user=USER_B, query={"nextToken": first["nextToken"]}
     )
     assert (status, body["errors"][0]["param"]) == (422, "nextToken")
+
+
+# ---------------------------------------------------------------- exchange round trips (issue 12)
+def _received(exchange) -> list[tuple[str, str]]:
+    return [(entry.method, entry.path) for entry in exchange.received()]
+
+
+def test_a_warm_order_sends_its_orders_an_account_read_and_a_price_read_only(key, exchange):
+    # Given a warm container (markets, the key's client and its leverage brackets loaded by a read)
+    assert position(key) is None
+    exchange.clear_received()
+    # When the reference order (two take-profits) is placed on the idle symbol
+    status, _, _ = order(key, REFERENCE_ORDER)
+    assert status == 200
+    # Then the simulator saw k + 4 requests: no clearing, no look-up, no market or bracket read; the two
+    # reads go side by side (either may arrive first), then the sends one by one
+    received = _received(exchange)
+    assert set(received[:2]) == {("GET", "/fapi/v1/premiumIndex"), ("GET", "/fapi/v3/account")}
+    assert received[2:] == [
+        ("POST", "/fapi/v1/order"),
+        ("POST", "/fapi/v1/algoOrder"),
+        ("POST", "/fapi/v1/algoOrder"),
+        ("POST", "/fapi/v1/algoOrder"),
+    ]
+
+
+def test_one_client_per_key_reads_the_leverage_brackets_once(key, exchange):
+    exchange.clear_received()
+    order(key, REFERENCE_ORDER)
+    position(key)
+    call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)
+    order(key, REFERENCE_ORDER)
+    position(key)
+    paths = [path for _, path in _received(exchange)]
+    assert paths.count("/fapi/v1/leverageBracket") == 1
+    assert paths.count("/fapi/v1/exchangeInfo") <= 1  # once per container (adding the key may have loaded it)
+    assert "/api/v3/exchangeInfo" not in paths  # a FUTURES key never loads the spot markets
+
+
+def test_a_spot_key_loads_only_the_spot_markets(exchange):
+    give_plan(USER_A, PROFESSIONAL)
+    exchange.clear_received()
+    spot = add_key(USER_A, exchange.create_account(balances={"USDT": 100}), tradeType="SPOT")[1]["id"]
+    status, _, _ = call("GET", f"/v1/priv/exchange/order/{spot}/list", user=USER_A, query=SYMBOL)
+    assert status == 200
+    paths = [path for _, path in _received(exchange)]
+    assert paths.count("/api/v3/exchangeInfo") == 1
+    assert not [p for p in paths if p.startswith(("/fapi", "/dapi"))]
+
+
+def test_the_account_read_lists_a_symbol_with_a_position_or_an_open_order_but_not_with_algo_orders_alone(
+    key, exchange
+):
+    from adapters.exchange.trading import BinanceTradingAccount
+    from core.models.exchange import TradeType
+
+    credentials = exchange.create_account(balances={"USDT": 5000})
+    account = BinanceTradingAccount(TradeType.FUTURES, credentials["apiKey"], credentials["apiSecretKey"])
+    assert account.account_snapshot().busy_symbols == frozenset()
+    assert account.account_snapshot().equity_usdt == 5000
+    stop = OrderSpec(
+        kind=OrderKind.STOP_MARKET,
+        side=Side.SELL,
+        amount=0.01,
+        client_order_id="algo-only",
+        trigger_price=18000,
+    )
+    account.place("BTC/USDT", stop)
+    assert account.account_snapshot().busy_symbols == frozenset()  # conditional orders alone: not listed
+    resting = OrderSpec(kind=OrderKind.LIMIT, side=Side.BUY, amount=0.01, client_order_id="rest", price=18500)
+    account.place("BTC/USDT", resting)
+    assert account.account_snapshot().busy_symbols == frozenset({"BTC/USDT"})
+
+
+def test_a_spot_account_read_holds_its_usdt_and_the_pairs_of_what_it_holds(exchange):
+    from adapters.exchange.trading import BinanceTradingAccount
+    from core.models.exchange import TradeType
+
+    credentials = exchange.create_account(balances={"USDT": 700, "BTC": 0.5})
+    snapshot = BinanceTradingAccount(
+        TradeType.SPOT, credentials["apiKey"], credentials["apiSecretKey"]
+    ).account_snapshot()
+    assert (snapshot.equity_usdt, snapshot.busy_symbols) == (700, frozenset({"BTC/USDT"}))
+
+
+@pytest.mark.parametrize("after_accept", [False, True], ids=["refused", "processed-then-429"])
+def test_a_429_on_the_entry_is_looked_up_never_sent_blind_again(key, exchange, after_accept):
+    # Given an entry answered 429, whether or not the exchange processed it
+    exchange.clear_received()
+    exchange.set_faults(
+        match="POST /fapi/v1/order",
+        error_rate=1.0,
+        status=429,
+        retryAfter=0,
+        count=1,
+        after_accept=after_accept,
+    )
+    status, _, _ = order(key, REFERENCE_ORDER, headers={"Idempotency-Key": f"throttled-entry-{after_accept}"})
+    exchange.set_faults()
+    # Then the entry was sent once: found and protected when it was processed, else nothing is left
+    entries = [(m, p) for m, p in _received(exchange) if p == "/fapi/v1/order" and m == "POST"]
+    assert len(entries) == 1
+    history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
+    if after_accept:
+        assert status == 200
+        assert len([o for o in history if not o["reduceOnly"]]) == 1
+        assert position(key)["contracts"] == 0.05
+    else:
+        assert status == 433
+        assert position(key) is None
+        assert open_orders(key) == []
+
+
+def _protected_or_flat(key: str) -> None:
+    """The money rule: a position always has its stop on the book, else the symbol is flat and empty."""
+    held = position(key)
+    left = open_orders(key)
+    if held is None:
+        assert left == []
+    else:
+        stops = [o for o in left if o["type"] == "stop" and o["amount"] == held["contracts"]]
+        assert len(stops) == 1, left
+    history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
+    assert len([o for o in history if not o["reduceOnly"]]) <= 1  # never two entries
+
+
+STEPS = [
+    "GET /fapi/v3/account",
+    "GET /fapi/v1/premiumIndex",
+    "POST /fapi/v1/order",
+    "POST /fapi/v1/algoOrder",
+]
+FAULTS = {
+    "503": {"error_rate": 1.0, "status": 503},
+    "429": {"error_rate": 1.0, "status": 429, "retryAfter": 0},
+    "418 ban": {"error_rate": 1.0, "status": 418},
+    "accepted, then 503": {"error_rate": 1.0, "status": 503, "after_accept": True, "count": 1},
+    "accepted, then timeout": {"timeout": True, "after_accept": True, "count": 1},
+}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=list(FAULTS))
+@pytest.mark.parametrize("step", STEPS)
+def test_a_fault_at_any_step_leaves_the_position_protected_or_flat_and_a_retry_never_doubles(
+    key, exchange, step, fault
+):
+    headers = {"Idempotency-Key": f"fault-{step}-{fault}"}
+    # When the exchange fails at one step of the reference order
+    exchange.set_faults(match=step, **FAULTS[fault])
+    first = order(key, REFERENCE_ORDER, headers=headers)
+    exchange.set_faults()
+    # Then, whatever the answer, the position has its stop or the symbol is flat with no orders
+    assert first[0] in (200, 433, 503), first
+    _protected_or_flat(key)
+    # When the client retries with the same Idempotency-Key; Then still so, and nothing was placed twice
+    again = order(key, REFERENCE_ORDER, headers=headers)
+    assert again[0] in (200, 433, 503), again
+    _protected_or_flat(key)
+    if first[0] == 200:
+        assert again[1] == first[1]

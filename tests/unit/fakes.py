@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from core.errors import ExchangeBadRequest
 from core.models.trading import (
+    AccountSnapshot,
     EntryType,
     ExchangeFill,
     ExchangeOrder,
@@ -66,6 +67,14 @@ class FakeExchange:
     # ---- the port
     def rules(self, symbol):
         return RULES
+
+    def account_snapshot(self):
+        """The symbol is busy while it holds a position or an open regular order (as Binance lists it)."""
+        self._check()
+        self.calls.append("account")
+        plain_open = any(o.status == "open" and not o.conditional for o in self.orders.values())
+        busy = frozenset({"BTC/USDT"}) if self.position_size or plain_open else frozenset()
+        return AccountSnapshot(equity_usdt=10_000.0, busy_symbols=busy, read_at_ms=0)
 
     def mark_price(self, symbol):
         return self.price

@@ -14,10 +14,25 @@ from core.errors import (
     NotFoundError,
 )
 from core.models.catalog import Plan
-from core.models.exchange import Balance, ExchangeId, KeyPermissions, KeyStatus, StrategyType, TradeType
-from core.services.balance_snapshots import BalanceSnapshotService
+from core.models.exchange import (
+    Balance,
+    ExchangeId,
+    KeyPermissions,
+    KeyStatus,
+    SnapshotOrder,
+    StrategyType,
+    TradeType,
+)
+from core.models.trading import AccountSnapshot
+from core.services.balance_snapshots import (
+    BalanceSnapshotService,
+    SnapshotBudgets,
+    SnapshotDeferred,
+    SnapshotScheduler,
+)
 from core.services.exchange_keys import ExchangeKeyService, NewExchangeKey
 from core.services.key_accounts import KeyAccounts
+from core.services.request_weight import RollingWeightBudget
 from core.services.valuation import usd_value
 
 PLAN = Plan(
@@ -46,6 +61,13 @@ class FakeAccount:
             raise RuntimeError("exchange hiccup")
         return Balance(total=self._exchange.balances.get(self._api_key, {"USDT": 100}))
 
+    def account_snapshot(self) -> AccountSnapshot:
+        self._exchange.calls.append(("account", self._api_key))
+        if self._api_key in self._exchange.refused:
+            raise ExchangeAuthorizationFailed
+        usdt = self._exchange.balances.get(self._api_key, {"USDT": 100}).get("USDT", 0.0)
+        return AccountSnapshot(equity_usdt=usdt, busy_symbols=frozenset(), read_at_ms=1)
+
 
 class FakeExchange:
     def __init__(self) -> None:
@@ -58,11 +80,26 @@ class FakeExchange:
     def account(self, exchange_id, trade_type, api_key, secret):
         return FakeAccount(self, api_key)
 
+    trading_account = account
+
     def market_data(self, exchange_id):
         return self
 
     def usd_prices(self, assets=None):
         return {"BTC": 20000.0}
+
+
+class MemoryEquity:
+    """The equity cache's contract, in memory."""
+
+    def __init__(self) -> None:
+        self.reads: dict[tuple[str, str], AccountSnapshot] = {}
+
+    def get(self, user_id, key_id):
+        return self.reads.get((user_id, key_id))
+
+    def save(self, user_id, key_id, snapshot):
+        self.reads[(user_id, key_id)] = snapshot
 
 
 class FakeKeys:
@@ -212,9 +249,35 @@ def test_another_users_key_is_not_found(world):
             action()
 
 
-def snapshots(keys: FakeKeys, exchange: FakeExchange, concurrency: int) -> BalanceSnapshotService:
+def snapshots(
+    keys: FakeKeys,
+    exchange: FakeExchange,
+    budget: RollingWeightBudget | None = None,
+    equity: MemoryEquity | None = None,
+) -> BalanceSnapshotService:
     accounts = KeyAccounts(keys, exchange, ReversingCipher())  # type: ignore[arg-type]
-    return BalanceSnapshotService(keys, accounts, exchange.market_data(ExchangeId.BINANCE), concurrency)  # type: ignore[arg-type]
+    budgets = SnapshotBudgets(budget or RollingWeightBudget(2400), RollingWeightBudget(6000))
+    return BalanceSnapshotService(
+        keys,  # type: ignore[arg-type]
+        accounts,
+        exchange.market_data(ExchangeId.BINANCE),  # type: ignore[arg-type]
+        budgets,
+        equity or MemoryEquity(),  # type: ignore[arg-type]
+    )
+
+
+def run_day(keys: FakeKeys, exchange: FakeExchange, date: str) -> tuple[dict[str, object], dict[str, str]]:
+    """The schedule's run and every queued key taken once: the enumerator's report and each key's outcome."""
+    queued: list[str] = []
+    report = SnapshotScheduler(keys, queued.extend).enqueue_daily(date)  # type: ignore[arg-type]
+    service, outcomes = snapshots(keys, exchange), {}
+    for body in queued:
+        order = SnapshotOrder.model_validate_json(body)
+        try:
+            outcomes[order.key_id] = service.take(order, lambda: 600_000)
+        except Exception as error:  # left to SQS: retried, then dead-lettered
+            outcomes[order.key_id] = type(error).__name__
+    return report.as_dict(), outcomes
 
 
 def test_snapshots_mark_refused_keys_unauthorized_and_keep_failed_keys_for_a_retry(world):
@@ -222,20 +285,48 @@ def test_snapshots_mark_refused_keys_unauthorized_and_keep_failed_keys_for_a_ret
     good, refused = service.create("alice", request("GOOD")), service.create("alice", request("REFUSED"))
     broken = service.create("bob", request("BROKEN"))
     exchange.refused, exchange.broken = {"REFUSED"}, {"BROKEN"}
-    report = snapshots(keys, exchange, 4).take_daily("2022-09-13", lambda: 600_000)
-    assert (report.snapshotted, report.unauthorized, report.failed) == (1, 1, 1)
+    report, outcomes = run_day(keys, exchange, "2022-09-13")
+    assert report["queued"] == 3
+    assert sorted(outcomes.values()) == ["RuntimeError", "snapshotted", "unauthorized"]
     assert keys.get("alice", refused.id).active is False
     assert (keys.get("bob", broken.id).status, keys.get("bob", broken.id).active) == (KeyStatus.FAILED, True)
-    again = snapshots(keys, exchange, 4).take_daily("2022-09-13", lambda: 600_000)
-    assert (again.skipped, again.failed) == (1, 1)
+    # The next run queues only what is left: the failed key (the refused one is no longer active)
+    again, outcomes = run_day(keys, exchange, "2022-09-13")
+    assert (again["queued"], again["skipped"], list(outcomes)) == (1, 1, [broken.id])
     assert [s.key_id for s in keys.snapshots] == [good.id]
 
 
-def test_snapshots_stop_starting_keys_near_the_time_limit(world):
+def test_a_redelivered_snapshot_message_adds_nothing(world):
     service, exchange, keys = world
-    service.create("alice", request("K1"))
-    report = snapshots(keys, exchange, 2).take_daily("2022-09-13", lambda: 10_000)
-    assert (report.snapshotted, report.not_reached) == (0, 1)
+    key = service.create("alice", request("K1"))
+    order = SnapshotOrder(user_id="alice", key_id=key.id, date="2022-09-13")
+    worker = snapshots(keys, exchange)
+    assert worker.take(order, lambda: 600_000) == "snapshotted"
+    assert worker.take(order, lambda: 600_000) == "skipped"
+    assert len(keys.snapshots) == 1
+
+
+def test_a_snapshot_waits_for_its_weight_share_and_is_deferred_when_none_is_left_in_time(world):
+    service, exchange, keys = world
+    first, second = service.create("alice", request("K1")), service.create("alice", request("K2"))
+    clock = [0.0]
+    budget = RollingWeightBudget(
+        5, clock=lambda: clock[0], sleep=lambda s: clock.__setitem__(0, clock[0] + s)
+    )
+    worker = snapshots(keys, exchange, budget)
+    assert (
+        worker.take(SnapshotOrder(user_id="alice", key_id=first.id, date="d"), lambda: 600_000)
+        == "snapshotted"
+    )
+    # The minute's share is spent: with 20 s left (10 s reserve) the next key cannot wait the 60 s it needs
+    with pytest.raises(SnapshotDeferred):
+        worker.take(SnapshotOrder(user_id="alice", key_id=second.id, date="d"), lambda: 20_000)
+    # With time enough it waits for the window to pass and goes on
+    assert (
+        worker.take(SnapshotOrder(user_id="alice", key_id=second.id, date="d"), lambda: 600_000)
+        == "snapshotted"
+    )
+    assert clock[0] >= 60
 
 
 def test_exchange_errors_translate_in_one_place():
@@ -259,3 +350,40 @@ def test_api_symbols_map_to_linear_perpetuals_for_futures():
     assert market_symbol("BTC/USDT", TradeType.FUTURES) == "BTC/USDT:USDT"
     assert market_symbol("BTC/USDT", TradeType.SPOT) == "BTC/USDT"
     assert api_symbol("BTC/USDT:USDT") == "BTC/USDT"
+
+
+def test_the_equity_refresh_reads_the_automated_futures_keys_into_the_fan_outs_cache(world):
+    service, exchange, keys = world
+    automated = service.create(
+        "alice",
+        NewExchangeKey(
+            ExchangeId.BINANCE, TradeType.FUTURES, StrategyType.AUTOMATED, "Bot", "AUTO", "SECRET"
+        ),
+    )
+    service.create("alice", request("MANUAL"))
+    exchange.balances["AUTO"] = {"USDT": 1234.5}
+    queued: list[str] = []
+    report = SnapshotScheduler(keys, queued.extend).enqueue_equity_refresh("2022-09-13")  # type: ignore[arg-type]
+    assert (report.queued, report.skipped) == (1, 1)
+    (order,) = [SnapshotOrder.model_validate_json(body) for body in queued]
+    assert (order.key_id, order.purpose) == (automated.id, "EQUITY")
+    equity = MemoryEquity()
+    assert snapshots(keys, exchange, equity=equity).take(order, lambda: 600_000) == "refreshed"
+    assert equity.get("alice", automated.id).equity_usdt == 1234.5
+    # A refresh is no daily snapshot: the key's balance history is untouched.
+    assert keys.snapshots == []
+
+
+def test_an_equity_refresh_waits_for_the_weight_share_like_a_snapshot(world):
+    service, exchange, keys = world
+    automated = service.create(
+        "alice",
+        NewExchangeKey(
+            ExchangeId.BINANCE, TradeType.FUTURES, StrategyType.AUTOMATED, "Bot", "AUTO", "SECRET"
+        ),
+    )
+    order = SnapshotOrder(user_id="alice", key_id=automated.id, date="2022-09-13", purpose="EQUITY")
+    spent = RollingWeightBudget(5)
+    assert spent.take(5, 0)
+    with pytest.raises(SnapshotDeferred):
+        snapshots(keys, exchange, budget=spent).take(order, lambda: 10_500)

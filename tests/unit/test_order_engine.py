@@ -29,8 +29,7 @@ def test_the_stop_follows_the_entry_and_the_answer_keeps_the_reference_order():
     exchange, saga = FakeExchange(), Saga()
     placed = saga.place(exchange)
     assert exchange.calls == [
-        "cancel_all",
-        "close",
+        "account",  # the symbol holds nothing and no trade of ours: nothing to clear
         "place:market",
         "place:stop_limit",
         "place:take_profit",
@@ -48,7 +47,14 @@ def test_every_step_is_recorded_before_it_is_sent_and_after_it_returns():
     exchange, saga = FakeExchange(), Saga()
     saga.place(exchange)
     steps = [entry.step for entry in saga.record().journal]
-    assert steps[:5] == ["planned", "clear symbol", "send entry", "entry placed", "send stop"]
+    assert steps[:6] == [
+        "planned",
+        "clear symbol",
+        "symbol already clear",
+        "send entry",
+        "entry placed",
+        "send stop",
+    ]
     assert steps[-1] == "open"
 
 
@@ -59,8 +65,8 @@ def test_a_request_the_market_refuses_leaves_an_existing_position_untouched():
     # When a request that cannot be placed arrives
     with pytest.raises(FieldValidationError):
         saga.place(exchange, REFERENCE.model_copy(update={"take_profit_prices": [18000]}))
-    # Then nothing was sent and the position is still there
-    assert exchange.calls == []
+    # Then nothing was sent (the account was only read, beside the price) and the position is still there
+    assert exchange.calls == ["account"]
     assert exchange.position_size == 0.2
     assert saga.trades.records == {}
 

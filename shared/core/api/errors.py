@@ -32,6 +32,7 @@ from core.errors import (
     FieldError,
     FieldValidationError,
     NotFoundError,
+    RequestInProgressError,
     ServiceUnavailableError,
     UnauthorizedError,
 )
@@ -102,6 +103,7 @@ def _message(error: Mapping[str, Any]) -> str:
     context = {name: _plain(value) for name, value in (error.get("ctx") or {}).items()}
     messages = {
         "missing": "is required",
+        "extra_forbidden": "is not a field of this request",
         "string_type": "must be a string",
         "string_unicode": "must be a string",  # e.g. a lone surrogate escape ("\ud800")
         "bool_type": "must be a boolean",
@@ -192,6 +194,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _unauthorized(_: UnauthorizedError) -> Response[str]:
         return json_response(401, {"message": "Unauthorized"})
 
+    def _in_progress(error: RequestInProgressError) -> Response[str]:
+        return json_response(409, {"message": error.message})
+
     def _unavailable(error: ServiceUnavailableError) -> Response[str]:
         logger.warning("upstream unavailable", extra={"detail": error.message})
         return json_response(503, {"message": error.message})
@@ -207,4 +212,5 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     register_error_handler(app, NotFoundError, _not_found)
     register_error_handler(app, UnauthorizedError, _unauthorized)
     register_error_handler(app, ServiceUnavailableError, _unavailable)
+    register_error_handler(app, RequestInProgressError, _in_progress)
     register_error_handler(app, Exception, _unexpected)

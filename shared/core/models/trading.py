@@ -6,6 +6,7 @@ structures, so nothing past the adapter ever sees a ccxt dict.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
@@ -207,6 +208,16 @@ class ExchangePosition(BaseModel):
     hedged: bool | None = None
     percentage: float | None = None
     datetime: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """One account read (USD-M: GET /fapi/v3/account, weight 5): the USDT wallet balance and the
+    API symbols (e.g. "BTC/USDT") that hold a position or open orders."""
+
+    equity_usdt: float
+    busy_symbols: frozenset[str]
+    read_at_ms: int
 
 
 class Candle(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails
 
 from core.models.trading import EntryType, OrderRequest, Side, StopTriggerType, TradeRecord
@@ -19,7 +19,12 @@ Price = Annotated[NumberInput, Field(gt=0)]
 
 
 class ManualOrderBody(BaseModel):
-    """POST /v1/priv/exchange/order/{API_KEY_ID}; the rules across fields are reported with the type errors."""
+    """POST /v1/priv/exchange/order/{API_KEY_ID}; the rules across fields are reported with the type errors.
+
+    A field the route does not know is refused, not ignored: a misspelt ``stopTriggerPrice`` would
+    otherwise place a position without the stop its user asked for."""
+
+    model_config = ConfigDict(extra="forbid")
 
     symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
     type: Literal["LIMIT", "MARKET", "TRAILING_STOP"] = Field(description="Order trade type")

@@ -28,13 +28,17 @@ class KeyAccounts:
     def trading(self, user_id: str, key_id: str, *rules: KeyRule) -> tuple[ExchangeKey, TradingAccount]:
         """The caller's key (404 otherwise), checked by ``rules`` in order, connected for trading."""
         key, ciphertext = self._load(user_id, key_id, rules)
-        secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
-        return key, self._connector.trading_account(key.exchange_id, key.trade_type, key.api_key, secret)
+        return key, self.open_trading(key, ciphertext)
 
     def open(self, key: ExchangeKey, ciphertext: bytes) -> ExchangeAccount:
         """The account of a key already loaded with its secret (the daily snapshot reads them in bulk)."""
         secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
         return self._connector.account(key.exchange_id, key.trade_type, key.api_key, secret)
+
+    def open_trading(self, key: ExchangeKey, ciphertext: bytes) -> TradingAccount:
+        """The trading account of a key already loaded with its secret (the equity cache's reads)."""
+        secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
+        return self._connector.trading_account(key.exchange_id, key.trade_type, key.api_key, secret)
 
     def _load(self, user_id: str, key_id: str, rules: tuple[KeyRule, ...]) -> tuple[ExchangeKey, bytes]:
         found = self._keys.get_with_secret(user_id, key_id)

@@ -5,14 +5,32 @@
 2. **Record** the trade (state PENDING) before the first exchange call. Its trade id comes from the
    request's Idempotency-Key (or the strategy trigger and follow), so a retry meets its first attempt:
    a finished one answers as it did then; an unfinished one resumes from what is on the exchange.
-3. **Clear** the symbol (its orders cancelled, its position closed), then place the **entry**
-   (ENTERING), then the **stop** (retried while the error is temporary) and the **take-profits**
-   (PROTECTING), each recorded before it is sent and after it returns.
+3. **Clear** the symbol (its orders cancelled, its position closed) when it holds anything, then place
+   the **entry** (ENTERING), then the **stop** (retried while the error is temporary), then the
+   **take-profits** side by side (PROTECTING), each recorded before it is sent (what it returned is written with the
+   next step: one record write per send). A fresh trade sends each order once without looking it up
+   first: its record is written before each send, so only a resumed trade (or a retried stop) needs to
+   look its orders up by client order id.
 4. Any failure after the symbol is touched, of whatever kind, **compensates**: every order on the symbol
    is cancelled and the position closed (COMPENSATED, answered 433 1500). If even that fails, the record
    stays unfinished and the trade monitor repairs it; a metric and an alarm say so.
 5. The answer is 200 only for a live trade with every exit it asked for (OPEN); ``Order Placed`` is
    published then.
+
+**The cheapest correct clear.** Cancelling both books and reading the position costs three requests
+(weight 1 + 1 + 5) on every order. One account read (``AccountSnapshot``; USD-M ``GET /fapi/v3/account``,
+weight 5) lists every symbol that holds a position or open orders, but Binance documents it for the
+regular order book only: conditional (algo) orders live in their separate service since the 2025 algo
+migration, and nothing says they make a symbol appear there (the simulator follows that reading). A symbol
+holding only an old stop or take-profit would therefore look empty. Our own records cover our own exits:
+every exit this engine places belongs to a trade recorded before it is sent, and that trade stays in
+``TradeRepository.open_on`` until it is closed with its exits cancelled. So the clear is skipped (no
+request at all) only when the key's records show no open or unfinished trade on the symbol AND the
+snapshot does not list it; otherwise the full clear runs. With records on the symbol the snapshot is not
+read at all (the full clear runs anyway). A caller may hand in a recent snapshot (the strategy fan-out, from
+its equity cache); without one the engine reads it itself (one request, side by side with the mark
+price read, so it costs no extra round trip of time; a request the planner then refuses has spent it). An algo order placed on the key
+by hand outside this API is not seen by this rule; manual and automated keys are meant to trade only here.
 
 No HTTP-shaped error is raised here beyond the domain's own (``core.errors``); the edge maps them.
 """
@@ -21,6 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -32,6 +51,7 @@ from core.errors import (
     business_rule_errors,
 )
 from core.models.trading import (
+    AccountSnapshot,
     CloseReason,
     EntryType,
     ExchangeOrder,
@@ -53,6 +73,7 @@ from core.services.trade_events import order_placed, trade_closed
 from core.timeutil import iso_now
 
 STOP_ATTEMPTS = 3
+MAX_SENDS_TOGETHER = 4  # take-profits in flight at once (Binance allows 300 orders per 10 s per account)
 UNAVAILABLE = "503"
 
 
@@ -116,14 +137,21 @@ class OrderEngine:
 
     # ------------------------------------------------------------ the saga
     def place(
-        self, account: TradingAccount, owner: TradeOwner, request: OrderRequest, ids: ClientOrderIds
+        self,
+        account: TradingAccount,
+        owner: TradeOwner,
+        request: OrderRequest,
+        ids: ClientOrderIds,
+        snapshot: AccountSnapshot | None = None,
     ) -> PlacedTrade:
+        """Places the trade. ``snapshot``: a recent account read of the key (the clear step reads one
+        itself when it needs one and none is given)."""
         if ids.idempotent:
             earlier = self._trades.get(owner.user_id, ids.trade_id)
             if earlier is not None:
                 return self._answer_again(account, earlier, ids)
         rules = account.rules(request.symbol)
-        mark = account.mark_price(request.symbol)
+        mark, snapshot = self._reads(account, owner, request.symbol, ids, snapshot)
         plan = plan_trade(request, rules, mark, ids)
         record = self._new_record(owner, request, plan, ids)
         try:
@@ -132,7 +160,29 @@ class OrderEngine:
             earlier = self._trades.get(owner.user_id, ids.trade_id)
             assert earlier is not None
             return self._answer_again(account, earlier, ids)
-        return self._run(account, record, plan, ids, resumed=False)
+        return self._run(account, record, plan, ids, resumed=False, snapshot=snapshot)
+
+    def _reads(
+        self,
+        account: TradingAccount,
+        owner: TradeOwner,
+        symbol: str,
+        ids: ClientOrderIds,
+        snapshot: AccountSnapshot | None,
+    ) -> tuple[float, AccountSnapshot | None]:
+        """The mark price the planner needs and, side by side with it, the account read the clear will
+        need (none when one was handed in or our records already make the clear run): two round trips
+        in the time of one. Both are reads: nothing is sent before the trade is recorded."""
+        if snapshot is not None or self._earlier_trades(owner.key_id, symbol, ids.trade_id):
+            return account.mark_price(symbol), snapshot
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(account.account_snapshot)
+            mark = account.mark_price(symbol)
+            return mark, pending.result()
+
+    def _earlier_trades(self, key_id: str, symbol: str, trade_id: str) -> list[TradeRecord]:
+        """Our open or unfinished trades on the key's symbol, other than this one."""
+        return [t for t in self._trades.open_on(key_id, symbol) if t.trade_id != trade_id]
 
     def _answer_again(self, account: TradingAccount, record: TradeRecord, ids: ClientOrderIds) -> PlacedTrade:
         """A retried request: a finished trade answers as it did; an unfinished one resumes."""
@@ -150,6 +200,7 @@ class OrderEngine:
         plan: TradePlan,
         ids: ClientOrderIds,
         resumed: bool,
+        snapshot: AccountSnapshot | None = None,
     ) -> PlacedTrade:
         symbol = record.symbol
         entry_order = None
@@ -159,8 +210,8 @@ class OrderEngine:
             )
         try:
             if entry_order is None:
-                self._step(record, TradeState.ENTERING, "clear symbol")
-                self._clear(account, record, ids)
+                self._step(record, TradeState.ENTERING, "clear symbol", save=False)  # saved before a cancel
+                self._clear(account, record, ids, snapshot)
                 self._step(record, TradeState.ENTERING, "send entry")
                 try:
                     entry_order = account.place(symbol, plan.entry.spec)
@@ -171,15 +222,18 @@ class OrderEngine:
                     raise
             self._entry_placed(record, plan.entry, entry_order)
             placed: dict[str, ExchangeOrder] = {}
-            for planned in plan.exits:
-                self._step(record, TradeState.PROTECTING, f"send {planned.role}")
-                if planned.role == "stop":
-                    order = self._place_stop(account, symbol, planned.spec)
-                else:
-                    order = self._find_or_place(account, symbol, planned.spec)
-                placed[planned.role] = order
-                record.orders.append(placed_order(planned.role, planned.spec, order))
-                self._step(record, TradeState.PROTECTING, f"{planned.role} placed", order.id)
+            if plan.stop is not None:
+                self._step(record, TradeState.PROTECTING, "send stop")
+                order = self._place_stop(account, symbol, plan.stop.spec, look_first=resumed)
+                self._exit_placed(record, plan.stop, order, placed)
+            if plan.take_profits:
+                # The take-profits go out together once the stop is on the book: all recorded, then sent.
+                for planned in plan.take_profits:
+                    self._step(record, TradeState.PROTECTING, f"send {planned.role}", save=False)
+                self._trades.save(record)
+                orders = self._send_together(account, symbol, plan.take_profits, look_first=resumed)
+                for planned, order in zip(plan.take_profits, orders, strict=True):
+                    self._exit_placed(record, planned, order, placed)
             result = self._verified(
                 account,
                 record,
@@ -207,6 +261,31 @@ class OrderEngine:
             self._events.publish("Order Placed", order_placed(record))
         return result
 
+    def _exit_placed(
+        self,
+        record: TradeRecord,
+        planned: PlannedOrder,
+        order: ExchangeOrder,
+        placed: dict[str, ExchangeOrder],
+    ) -> None:
+        placed[planned.role] = order
+        record.orders.append(placed_order(planned.role, planned.spec, order))
+        self._step(record, TradeState.PROTECTING, f"{planned.role} placed", order.id, save=False)
+
+    def _send_together(
+        self, account: TradingAccount, symbol: str, planned: list[PlannedOrder], look_first: bool
+    ) -> list[ExchangeOrder]:
+        """Sends the orders side by side (k round trips in the time of one) and waits for every one of
+        them, so that a failure compensates only once nothing is in flight any more."""
+        if len(planned) == 1:
+            return [self._send(account, symbol, planned[0].spec, look_first)]
+        with ThreadPoolExecutor(max_workers=min(len(planned), MAX_SENDS_TOGETHER)) as pool:
+            pending = [pool.submit(self._send, account, symbol, p.spec, look_first) for p in planned]
+        failed = [error for future in pending if (error := future.exception()) is not None]
+        if failed:
+            raise failed[0]
+        return [future.result() for future in pending]
+
     def _entry_placed(self, record: TradeRecord, entry: PlannedOrder, order: ExchangeOrder) -> None:
         if record.placed("entry") is None:
             record.orders.append(placed_order("entry", entry.spec, order))
@@ -214,7 +293,7 @@ class OrderEngine:
         record.amount = order.amount or entry.spec.amount
         record.price = order.average or order.price or entry.spec.price
         record.cost = order.cost
-        self._step(record, TradeState.PROTECTING, "entry placed", order.id)
+        self._step(record, TradeState.PROTECTING, "entry placed", order.id, save=False)
 
     def _verified(
         self,
@@ -251,21 +330,35 @@ class OrderEngine:
         return PlacedTrade(record=record, orders=answer)
 
     # ------------------------------------------------------------ steps
-    def _step(self, record: TradeRecord, state: TradeState, step: str, detail: str | None = None) -> None:
+    def _step(
+        self, record: TradeRecord, state: TradeState, step: str, detail: str | None = None, save: bool = True
+    ) -> None:
+        """Journals a step. Every send is saved before it goes out; what a send returned is written with the
+        next step (a crash in between resumes by client order id, so nothing is lost but a write)."""
         record.state = state
         record.updated_at = iso_now()
         record.journal.append(JournalEntry(at=record.updated_at, step=step, detail=detail))
-        self._trades.save(record)
+        if save:
+            self._trades.save(record)
 
-    def _find_or_place(self, account: TradingAccount, symbol: str, spec: OrderSpec) -> ExchangeOrder:
-        found = account.find_order(symbol, spec.client_order_id, spec.kind.conditional)
-        return found if found is not None else account.place(symbol, spec)
+    @staticmethod
+    def _send(account: TradingAccount, symbol: str, spec: OrderSpec, look_first: bool) -> ExchangeOrder:
+        """Places the order; ``look_first`` (a resumed trade, a retried stop) finds it by client id first,
+        since an earlier attempt may have been accepted."""
+        if look_first:
+            found = account.find_order(symbol, spec.client_order_id, spec.kind.conditional)
+            if found is not None:
+                return found
+        return account.place(symbol, spec)
 
-    def _place_stop(self, account: TradingAccount, symbol: str, spec: OrderSpec) -> ExchangeOrder:
-        """The stop is retried while the exchange is unavailable; a refusal is final at once."""
+    def _place_stop(
+        self, account: TradingAccount, symbol: str, spec: OrderSpec, look_first: bool
+    ) -> ExchangeOrder:
+        """The stop is retried while the exchange is unavailable (each retry looks for the earlier attempt
+        first); a refusal is final at once."""
         for attempt in range(1, self._stop_attempts + 1):
             try:
-                return self._find_or_place(account, symbol, spec)
+                return self._send(account, symbol, spec, look_first=look_first or attempt > 1)
             except ServiceUnavailableError:
                 logger.warning("stop order failed", extra={"attempt": attempt})
                 if attempt == self._stop_attempts:
@@ -273,10 +366,26 @@ class OrderEngine:
                 self._sleep(self._retry_delay * attempt)
         raise AssertionError("unreachable")
 
-    def _clear(self, account: TradingAccount, record: TradeRecord, ids: ClientOrderIds) -> None:
+    def _clear(
+        self,
+        account: TradingAccount,
+        record: TradeRecord,
+        ids: ClientOrderIds,
+        snapshot: AccountSnapshot | None,
+    ) -> None:
+        """Skipped when neither our records nor the account read show anything on the symbol (see the
+        module's docstring); otherwise both books are cancelled and the position closed."""
+        earlier = self._earlier_trades(record.key_id, record.symbol, record.trade_id)  # ours is recorded now
+        if not earlier:
+            if snapshot is None:
+                snapshot = account.account_snapshot()
+            if record.symbol not in snapshot.busy_symbols:
+                record.journal.append(JournalEntry(at=iso_now(), step="symbol already clear"))
+                return
+        self._trades.save(record)  # the clear is the first send: recorded before it goes out
         account.cancel_all_orders(record.symbol)
         closed = account.close_position(record.symbol, ids.clear)
-        self.end_replaced_trades(record.key_id, record.symbol, closed, keep=record.trade_id)
+        self.end_replaced_trades(record.key_id, record.symbol, closed, keep=record.trade_id, trades=earlier)
         if closed is not None:
             record.orders.append(
                 PlacedOrder(
@@ -299,10 +408,12 @@ class OrderEngine:
         closing: ExchangeOrder | None,
         keep: str | None = None,
         reason: CloseReason = CloseReason.MANUAL,
+        trades: list[TradeRecord] | None = None,
     ) -> None:
         """The open trades of a key's symbol end when the symbol is cleared (a new order, a cancel, a
-        strategy's CLOSE): closed with ``reason`` at the clearing order's price, their exits already cancelled."""
-        for earlier in self._trades.open_on(key_id, symbol):
+        strategy's CLOSE): closed with ``reason`` at the clearing order's price, their exits already cancelled.
+        ``trades``: those trades when the caller has just read them."""
+        for earlier in trades if trades is not None else self._trades.open_on(key_id, symbol):
             if earlier.trade_id == keep or earlier.state is not TradeState.OPEN:
                 continue
             if closing is not None:

@@ -278,3 +278,59 @@ def test_the_window_rolls_over_one_minute(clocked: tuple[RunningSimulator, list[
     now[0] += 30
     assert running.used_weight("10.0.0.5") == 0
     assert _get(f"{running.url}/fapi/v1/ticker/24hr", "10.0.0.5")[0] == 200
+
+
+# -- what the simulator received, and what the account read lists -----------------------------------
+
+
+def test_the_request_log_counts_every_request_received_even_the_refused(
+    running: RunningSimulator, sim: BinanceSimulator
+) -> None:
+    sim.clear_received()
+    sim.set_faults(error_rate=1.0, status=503, match="premiumIndex")
+    assert _get(f"{running.url}/fapi/v1/premiumIndex?symbol=BTCUSDT", "10.0.0.4")[0] == 503
+    sim.set_faults()
+    assert _get(f"{running.url}/fapi/v1/time", "10.0.0.4")[0] == 200
+    assert [(r.method, r.path, r.status) for r in sim.received()] == [
+        ("GET", "/fapi/v1/premiumIndex", 503),
+        ("GET", "/fapi/v1/time", 200),
+    ]
+    # the same log over HTTP, for a test in another process (the local stack's simulator)
+    status, _, body = _get(f"{running.url}/_sim/requests", "10.0.0.4")
+    assert (status, [r["path"] for r in body["requests"]]) == (
+        200,
+        ["/fapi/v1/premiumIndex", "/fapi/v1/time"],
+    )
+    deleted = urllib.request.Request(f"{running.url}/_sim/requests", method="DELETE")  # noqa: S310
+    with urllib.request.urlopen(deleted, timeout=5) as answer:  # noqa: S310
+        assert json.loads(answer.read()) == {"requests": []}
+    assert sim.received() == []
+
+
+def test_injected_throttling_carries_retry_after_as_binance_sends_it(
+    running: RunningSimulator, sim: BinanceSimulator
+) -> None:
+    sim.set_faults(error_rate=1.0, status=429)
+    assert _get(f"{running.url}/fapi/v1/time", "10.0.0.5")[1]["Retry-After"] == "1"
+    sim.set_faults(error_rate=1.0, status=418)
+    assert _get(f"{running.url}/fapi/v1/time", "10.0.0.5")[1]["Retry-After"] == "120"  # an IP ban
+    sim.set_faults(errorRate=1.0, status=429, retryAfter=0)
+    assert _get(f"{running.url}/fapi/v1/time", "10.0.0.5")[1]["Retry-After"] == "0"
+    sim.set_faults(error_rate=1.0, status=503)
+    assert "Retry-After" not in _get(f"{running.url}/fapi/v1/time", "10.0.0.5")[1]
+    sim.set_faults()
+
+
+def test_the_account_read_lists_symbols_with_a_position_or_open_orders_not_algo_orders_alone(
+    usdm: Any,
+) -> None:
+    def listed() -> list[str]:
+        return sorted(p["symbol"] for p in usdm.fapiPrivateV3GetAccount()["positions"])
+
+    assert listed() == []
+    stop_market(usdm, 18000)  # a conditional order alone: Binance keeps it in the algo service
+    assert listed() == []
+    usdm.create_order(ETH_PERP, "limit", "buy", 0.1, 1000)  # a resting order, no position
+    assert listed() == ["ETHUSDT"]
+    usdm.create_order(BTC_PERP, "market", "buy", 0.05)
+    assert listed() == ["BTCUSDT", "ETHUSDT"]
