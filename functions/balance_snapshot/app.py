@@ -1,4 +1,5 @@
-"""Scheduled once a day: the USD balance of every active exchange key (feeds total balance and history)."""
+"""Scheduled: once a day, one snapshot message per active key; every ten minutes (``{"refresh": "EQUITY"}``),
+one account read per AUTOMATED key for the fan-out's equity cache. The snapshot worker takes both."""
 
 from typing import Any
 
@@ -11,7 +12,8 @@ from core.timeutil import utc_now
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = wiring.balance_snapshot_service().take_daily(
-        date=utc_now().date().isoformat(), time_left_ms=context.get_remaining_time_in_millis
-    )
-    return report.as_dict()
+    scheduler = wiring.balance_snapshot_scheduler()
+    date = utc_now().date().isoformat()
+    if event.get("refresh") == "EQUITY":
+        return scheduler.enqueue_equity_refresh(date).as_dict()
+    return scheduler.enqueue_daily(date).as_dict()

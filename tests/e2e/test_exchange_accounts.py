@@ -28,13 +28,17 @@ def test_a_new_user_adds_a_key_sees_balances_and_history(stack):
     # When the daily snapshot job runs; Then the total and the history show the account in USD
     job = stack.post("/_local/jobs/balance-snapshot")
     assert job.status_code == 200
-    assert job.json()["failed"] == 0
+    assert (
+        job.json()["queued"] >= 1
+    )  # this key's message (and others'), taken by the worker before the answer
     assert stack.get("/v1/priv/account/exchange/balance", token).json() == {
         "USD": 1692
     }  # 1500 + 0.01 x 19200
     history = stack.get(f"{KEYS_PATH}/{key['id']}/balance/history", token).json()
     assert history == {"items": [{"date": job.json()["date"], "totalUSD": 1692}], "nextToken": None}
-    assert stack.post("/_local/jobs/balance-snapshot").json()["snapshotted"] == 0  # once per key per day
+    again = stack.post("/_local/jobs/balance-snapshot").json()
+    assert again["queued"] == 0  # once per key per day
+    assert again["skipped"] >= 1
 
     assert stack.get("/v1/priv/account/exchange/whitelist/ip", token).json()  # the local stack has a default
 

@@ -4,19 +4,58 @@ from __future__ import annotations
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from local.events import LocalLambdaContext
+from local.events import LocalLambdaContext, sqs_event
 from local.openapi import load_function_module
 from local.template import load_template
 from tests.support import BASIC, PROFESSIONAL, USER_A, USER_B, add_key, call, give_plan
 from tests.support import KEYS_PATH as KEYS
 
 
+@pytest.fixture(autouse=True)
+def snapshot_queue(aws, monkeypatch):
+    from core import wiring
+    from core.config import get_settings
+
+    monkeypatch.setenv("SNAPSHOT_QUEUE_URL", aws.local_values["BalanceSnapshotQueue"])
+    get_settings.cache_clear()
+    wiring.reset()
+    return aws.local_values["BalanceSnapshotQueue"]
+
+
 def run_snapshot_job() -> dict:
+    """The schedule's run (it queues one message per key), then its queue delivered to the snapshot worker as
+    Lambda's SQS poller would (batches of 10): the enumerator's report and the records the worker failed."""
+    from core.config import get_settings
+
     module = load_function_module(load_template(), "BalanceSnapshotFunction")
-    return module.lambda_handler(
-        {"source": "aws.scheduler"}, LocalLambdaContext("BalanceSnapshotFunction", 900)
+    report = module.lambda_handler(
+        {"source": "aws.scheduler"}, LocalLambdaContext("BalanceSnapshotFunction", 300)
     )
+    worker = load_function_module(load_template(), "BalanceSnapshotWorkerFunction")
+    queue_url = get_settings().snapshot_queue_url
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    failures: list[str] = []
+    while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
+        try:
+            answer = worker.lambda_handler(
+                sqs_event(messages, arn), LocalLambdaContext("BalanceSnapshotWorkerFunction", 120)
+            )
+            failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
+        except BatchProcessingError:  # every record failed: Lambda sees an error, the whole batch returns
+            failed = {message["MessageId"] for message in messages}
+        failures += failed
+        for message in messages:
+            if message["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    return {**report, "failures": len(failures)}
+
+
+def key_status(user: str, key_id: str) -> tuple[str, bool]:
+    item = key_item(user, key_id)
+    return item["status"], item["active"]
 
 
 def key_item(user: str, key_id: str) -> dict:
@@ -30,9 +69,9 @@ def test_snapshot_job_run_twice_the_same_day_keeps_one_snapshot_per_key(exchange
     _, mixed = add_key(USER_A, exchange.create_account(balances={"USDT": 100, "BTC": 0.1}), tradeType="SPOT")
 
     first = run_snapshot_job()
-    assert (first["snapshotted"], first["failed"], first["unauthorized"]) == (2, 0, 0)
+    assert (first["queued"], first["skipped"], first["failures"]) == (2, 0, 0)
     second = run_snapshot_job()
-    assert (second["snapshotted"], second["skipped"]) == (0, 2)
+    assert (second["queued"], second["skipped"]) == (0, 2)
 
     status, history, _ = call("GET", f"{KEYS}/{mixed['id']}/balance/history", user=USER_A)
     assert status == 200
@@ -54,11 +93,11 @@ def test_a_key_the_exchange_refuses_becomes_unauthorized_and_inactive(exchange):
         body={"code": -2015, "msg": "Invalid API-key, IP, or permissions for action."},
     )
     report = run_snapshot_job()
-    assert report["unauthorized"] == 1
+    assert (report["queued"], report["failures"]) == (1, 0)  # a refused key is done with, not retried
     _, listed, _ = call("GET", f"{KEYS}/list", user=USER_A)
     assert (listed["items"][0]["apiKeyStatus"], listed["items"][0]["active"]) == ("UNAUTHORIZED", False)
     exchange.set_faults()
-    assert run_snapshot_job()["snapshotted"] == 0  # inactive keys are no longer snapshotted
+    assert run_snapshot_job()["queued"] == 0  # inactive keys are no longer snapshotted
     assert call("GET", "/v1/priv/account/exchange/balance", user=USER_A)[1] == {"USD": 0}
 
 
@@ -76,7 +115,8 @@ def test_a_key_the_exchange_refuses_stops_following_its_strategies(exchange):
     exchange.set_faults(
         match="/account", error_rate=1.0, status=401, body={"code": -2015, "msg": "Invalid API-key."}
     )
-    assert run_snapshot_job()["unauthorized"] == 1
+    assert run_snapshot_job()["failures"] == 0
+    assert key_status(USER_A, key["id"]) == ("UNAUTHORIZED", False)
     exchange.set_faults()
     # Then its follow is no longer active (and no longer among the strategy's followers)
     _, listed, _ = call("GET", follows, user=USER_A)
@@ -87,12 +127,11 @@ def test_other_failures_mark_the_key_failed_and_it_is_retried_next_run(exchange)
     give_plan(USER_A, BASIC)
     _, key = add_key(USER_A, exchange.create_account(balances={"USDT": 100}))
     exchange.set_faults(match="/account", error_rate=1.0, status=503)
-    assert run_snapshot_job()["failed"] == 1
-    item = key_item(USER_A, key["id"])
-    assert (item["status"], item["active"]) == ("FAILED", True)
+    assert run_snapshot_job()["failures"] == 1  # left to SQS: retried, then dead-lettered
+    assert key_status(USER_A, key["id"]) == ("FAILED", True)
     exchange.set_faults()
-    assert run_snapshot_job()["snapshotted"] == 1
-    assert key_item(USER_A, key["id"])["status"] == "AUTHORIZED"
+    assert run_snapshot_job()["queued"] == 1
+    assert key_status(USER_A, key["id"]) == ("AUTHORIZED", True)
 
 
 @pytest.fixture

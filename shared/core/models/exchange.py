@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -64,3 +65,16 @@ class BalanceSnapshot(BaseModel):
     key_id: str
     date: str
     total_usd: float
+
+
+SnapshotPurpose = Literal["DAILY", "EQUITY"]
+
+
+class SnapshotOrder(BaseModel):
+    """One message of the snapshot queue: take ``date``'s snapshot of one key (DAILY), or read its account
+    into the fan-out's equity cache (EQUITY: an AUTOMATED key, so that a signal sizes it without a read)."""
+
+    user_id: str
+    key_id: str
+    date: str
+    purpose: SnapshotPurpose = "DAILY"
