@@ -102,8 +102,11 @@ def api_event(
 
 def invoke(function: str, event: dict[str, Any]) -> dict[str, Any]:
     """Runs one function's handler on an event, as Lambda would."""
-    module = load_function_module(load_template(), function)
-    return module.lambda_handler(event, LocalLambdaContext(function_name=function))
+    template = load_template()
+    module = load_function_module(template, function)
+    # The function's own timeout from the template, as Lambda gives it (a worker plans by the time left).
+    timeout = template.functions()[function].timeout
+    return module.lambda_handler(event, LocalLambdaContext(function_name=function, timeout_seconds=timeout))
 
 
 def call(method: str, path: str, **kwargs: Any) -> tuple[int, Any, dict[str, list[str]]]:

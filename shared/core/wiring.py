@@ -58,10 +58,9 @@ def plan_limits() -> PlanLimits:
 @cache
 def page_tokens() -> PageTokenCodec:
     """Signs and checks the ``nextToken`` of paged lists."""
-    from core.api.pagination import PageTokenCodec
-    from core.config import get_settings
+    from core.api.pagination import PageTokenCodec, page_token_secret
 
-    return PageTokenCodec(get_settings().pagination_secret)
+    return PageTokenCodec(page_token_secret)
 
 
 # ---------------------------------------------------------------- catalog, plans and billing
@@ -130,13 +129,19 @@ def signal_service() -> SignalService:
 
 @cache
 def fan_out_worker() -> FanOutWorker:
-    """One trigger on one follower's account, through the order engine."""
+    """One trigger on one follower's account, through the order engine: the container's shared price read,
+    the equity cache and its share of the request weight (``core.services.fan_out``)."""
     from adapters.exchange.binance import BinanceMarketData
+    from core.config import get_settings
+    from core.repositories.equity_cache import EquityCacheRepository
     from core.repositories.strategy_trades import StrategyTradeRepository
     from core.repositories.trade_history import TradeRepository
-    from core.repositories.triggers import TriggerRepository
-    from core.services.fan_out import FanOutWorker
+    from core.repositories.triggers import FollowClaims, TriggerRepository
+    from core.services.fan_out import EquityCache, FanOutWorker, SharedPrices
+    from core.services.request_weight import RollingWeightBudget
 
+    settings = get_settings()
+    budget = RollingWeightBudget.share(settings.fanout_read_weight_budget, settings.fanout_max_concurrency)
     return FanOutWorker(
         triggers=TriggerRepository(),
         follows=follow_repository(),
@@ -147,6 +152,10 @@ def fan_out_worker() -> FanOutWorker:
         trades=TradeRepository(),
         market=BinanceMarketData(),
         strategy_trades=StrategyTradeRepository(),
+        equity=EquityCache(EquityCacheRepository(), budget, settings.fanout_equity_max_age_seconds),
+        prices=SharedPrices(settings.fanout_price_max_age_ms),
+        claims=FollowClaims(),
+        lease_seconds=settings.fanout_lease_seconds,
     )
 
 
@@ -226,7 +235,7 @@ def trading_service() -> TradingService:
 # ---------------------------------------------------------------- exchange keys, profile, balance snapshots
 if TYPE_CHECKING:
     from core.repositories.follows import FollowRepository
-    from core.services.balance_snapshots import BalanceSnapshotService
+    from core.services.balance_snapshots import BalanceSnapshotService, SnapshotScheduler
     from core.services.exchange_keys import ExchangeKeyService
     from core.services.profile import ProfileService
 
@@ -257,18 +266,38 @@ def profile_service() -> ProfileService:
 
 
 @cache
-def balance_snapshot_service() -> BalanceSnapshotService:
-    """The daily USD snapshot of every active key."""
-    from adapters.exchange.binance import BinanceMarketData
+def balance_snapshot_scheduler() -> SnapshotScheduler:
+    """The daily snapshot's schedule: one queue message per active key (no exchange access)."""
     from core.config import get_settings
     from core.repositories.exchange_keys import ExchangeKeyRepository
-    from core.services.balance_snapshots import BalanceSnapshotService
+    from core.services.balance_snapshots import SnapshotScheduler
+    from core.sqs import send_messages
 
+    queue_url = get_settings().snapshot_queue_url
+    return SnapshotScheduler(ExchangeKeyRepository(), lambda bodies: send_messages(queue_url, bodies))
+
+
+@cache
+def balance_snapshot_worker() -> BalanceSnapshotService:
+    """The daily USD snapshot of one key at a time, within the snapshot's share of the request weight."""
+    from adapters.exchange.binance import BinanceMarketData
+    from core.config import get_settings
+    from core.repositories.equity_cache import EquityCacheRepository
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.services.balance_snapshots import BalanceSnapshotService, SnapshotBudgets
+    from core.services.request_weight import RollingWeightBudget
+
+    settings = get_settings()
+    containers = settings.snapshot_max_concurrency
     return BalanceSnapshotService(
         keys=ExchangeKeyRepository(),
         accounts=key_accounts(),
         market=BinanceMarketData(),
-        concurrency=get_settings().snapshot_concurrency,
+        budgets=SnapshotBudgets(
+            futures=RollingWeightBudget.share(settings.snapshot_weight_budget, containers),
+            spot=RollingWeightBudget.share(settings.snapshot_spot_weight_budget, containers),
+        ),
+        equity=EquityCacheRepository(),
         on_key_stopped=key_stop_listener(),  # a key Binance refuses is deactivated: its follows stop
     )
 
@@ -299,7 +328,17 @@ def follow_service() -> FollowService:
         keys=ExchangeKeyRepository(),
         catalog=catalog_repository(),
         limits=plan_limits(),
+        on_follow_started=queue_equity_read,
     )
+
+
+def queue_equity_read(user_id: str, key_id: str) -> None:
+    """Queues one account read of the key for the fan-out's equity cache (the snapshot worker takes it)."""
+    from core.config import get_settings
+    from core.timeutil import utc_now
+
+    if get_settings().snapshot_queue_url:
+        balance_snapshot_scheduler().enqueue_equity_read(user_id, key_id, utc_now().date().isoformat())
 
 
 @cache
@@ -494,7 +533,8 @@ _FACTORIES = (
     trading_service,
     exchange_key_service,
     profile_service,
-    balance_snapshot_service,
+    balance_snapshot_scheduler,
+    balance_snapshot_worker,
     follow_repository,
     follow_service,
     strategy_history_service,

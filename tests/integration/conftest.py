@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.aws import provision_messaging, serialize_dynamodb_writes
+from local.aws import indexed_gsi_queries, provision_messaging, serialize_dynamodb_writes
 from local.seed import seed_reference_data
 from local.template import create_table_request, load_template
 from tests.support import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, WEBHOOK_PATH, Billing, api_event, invoke
@@ -27,6 +28,7 @@ def aws(monkeypatch):
 
     template = load_template()
     serialize_dynamodb_writes()
+    indexed_gsi_queries()  # as the local stack's moto answers index queries
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         for table in template.tables():
@@ -34,6 +36,10 @@ def aws(monkeypatch):
         globals_env = template.document["Globals"]["Function"]["Environment"]["Variables"]
         for name, value in globals_env.items():
             monkeypatch.setenv(name, str(template.resolve(value)))
+        # The page-token signing key, read at runtime from Secrets Manager as in a deployed stage.
+        boto3.client("secretsmanager").create_secret(
+            Name=os.environ["PAGINATION_SECRET_ARN"], SecretString="integration-page-token-key"
+        )
         get_settings.cache_clear()
         wiring.reset()
         provision_messaging(template, boto3.client)

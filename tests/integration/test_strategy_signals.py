@@ -3,6 +3,8 @@ real ccxt into the Binance simulator, each follower sized to its risk and placed
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 
@@ -34,6 +36,8 @@ def signals(exchange, aws, monkeypatch):
     from core.config import get_settings
 
     monkeypatch.setenv("FANOUT_QUEUE_URL", aws.local_values["StrategyFanOutQueue"])
+    # A follow that starts queues its key's account read (the equity cache the fan-out sizes from).
+    monkeypatch.setenv("SNAPSHOT_QUEUE_URL", aws.local_values["BalanceSnapshotQueue"])
     from aws_lambda_powertools.utilities import parameters
 
     get_settings.cache_clear()
@@ -64,6 +68,12 @@ def follower(exchange, user: str, usdt: float, profile: str) -> tuple[str, str]:
         body={"strategyAutomatedId": STRATEGY, "strategyRiskProfileId": profile},
     )
     assert status == 200, follow
+    # The snapshot worker reads the new follower's account into the equity cache, as it does within
+    # seconds on AWS.
+    assert run_queue(os.environ["SNAPSHOT_QUEUE_URL"], "BalanceSnapshotWorkerFunction")["failures"] == []
+    from core.repositories.equity_cache import EquityCacheRepository
+
+    assert EquityCacheRepository().get(user, key["id"]).equity_usdt == usdt
     return key["id"], follow["id"]
 
 
@@ -73,12 +83,16 @@ def post_signal(body: dict) -> tuple[int, dict]:
 
 
 def run_fan_out(queue_url: str) -> dict:
-    """Delivers what the queue holds to the fan-out worker, as Lambda's SQS poller would (batches of 10)."""
+    return run_queue(queue_url, "StrategyFanOutFunction")
+
+
+def run_queue(queue_url: str, function: str) -> dict:
+    """Delivers what the queue holds to its worker, as Lambda's SQS poller would (batches of 10)."""
     sqs = boto3.client("sqs")
     arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     failures: list = []
     while messages := sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", []):
-        answer = invoke("StrategyFanOutFunction", sqs_event(messages, arn))
+        answer = invoke(function, sqs_event(messages, arn))
         failed = {item["itemIdentifier"] for item in answer["batchItemFailures"]}
         failures += failed
         for message in messages:
@@ -225,3 +239,128 @@ def test_the_strategy_track_record_follows_the_signals(signals, aws):
     assert trade["returnPercent"] == pytest.approx((300 / 19200 * 5 - 0.0005 * 5 * 2) * 100, abs=1e-6)
     _, performance, _ = call("GET", f"/v1/pub/strategy/{STRATEGY}/performance", query={"limit": "1"})
     assert (performance["trades"], performance["winRate"]) == (1, 1)
+
+
+def _follower_messages(queue: str) -> list[dict]:
+    sqs = boto3.client("sqs")
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    return [m for m in messages if '"follow_id":null' not in m["Body"]]
+
+
+def test_a_message_delivered_twice_at_once_places_once(signals, aws):
+    """SQS may hand the same message to two workers at the same time (at least once; a visibility timeout
+    running out while the first still works): the follower's lease lets one of them place, the other fails
+    and is delivered again later, when the outcome is recorded."""
+    import threading
+
+    from core import wiring
+    from core.models.signals import FanOutOrder
+    from core.services.fan_out import FollowBusy
+
+    key, _ = follower(signals, USER_A, 5000, CONSERVATIVE)
+    queue = aws.local_values["StrategyFanOutQueue"]
+    status, _ = post_signal({**SIGNAL, "secret": secret(), "signalId": "twice-at-once"})
+    assert status == 202
+    (message,) = _follower_messages(queue)
+    order = FanOutOrder.model_validate_json(message["Body"])
+    worker = wiring.fan_out_worker()
+    results: list[object] = []
+    barrier = threading.Barrier(2)
+
+    def deliver() -> None:
+        barrier.wait()
+        try:
+            results.append(worker.handle(order))
+        except FollowBusy as busy:
+            results.append(busy)
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Then one delivery placed it and the other stood back; its redelivery finds the outcome
+    assert sorted(type(r).__name__ for r in results) == ["FollowBusy", "FollowerOutcome"]
+    again = worker.handle(order)
+    assert again is not None
+    assert again.outcome.value == "PLACED"
+    history = call(
+        "GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query={"symbol": "BTC/USDT"}
+    )[1]
+    assert len([o for o in history if o["type"] == "market"]) == 1
+    assert positions(USER_A, key)["contracts"] == 0.375
+
+
+def test_a_delivery_that_died_holding_the_lease_is_taken_over_once_its_lease_runs_out(signals, aws):
+    from core import wiring
+    from core.models.signals import FanOutOrder
+    from core.repositories.triggers import FollowClaims
+    from core.services.fan_out import FollowBusy, now_ms
+
+    key, _ = follower(signals, USER_A, 5000, CONSERVATIVE)
+    queue = aws.local_values["StrategyFanOutQueue"]
+    post_signal({**SIGNAL, "secret": secret(), "signalId": "died-holding-it"})
+    (message,) = _follower_messages(queue)
+    order = FanOutOrder.model_validate_json(message["Body"])
+    assert order.follow_id is not None
+    worker = wiring.fan_out_worker()
+    # Given a delivery that took the lease and was killed: while its lease runs, nobody else places
+    assert FollowClaims().take(order.trigger_id, order.follow_id, now_ms(), 60_000)
+    with pytest.raises(FollowBusy):
+        worker.handle(order)
+    assert positions(USER_A, key) is None
+    # When its lease has run out (as the next delivery after the visibility timeout finds it)
+    FollowClaims().release(order.trigger_id, order.follow_id)
+    assert FollowClaims().take(order.trigger_id, order.follow_id, now_ms() - 120_000, 60_000)
+    outcome = worker.handle(order)
+    # Then the next delivery places it, once, protected
+    assert outcome is not None
+    assert outcome.outcome.value == "PLACED"
+    assert positions(USER_A, key)["contracts"] == 0.375
+    exits = call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A, query={"symbol": "BTC/USDT"})[1]
+    assert sorted(o["type"] for o in exits) == ["stop_market", "take_profit", "take_profit"]
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_every_exchange_request_failing_leaves_no_follower_unprotected_and_a_retry_places_once(
+    signals, aws, status
+):
+    key, _ = follower(signals, USER_A, 5000, CONSERVATIVE)
+    queue = aws.local_values["StrategyFanOutQueue"]
+    post_signal({**SIGNAL, "secret": secret(), "signalId": f"faults-{status}"})
+    # When every exchange request fails, for the first delivery of its messages
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    sqs = boto3.client("sqs")
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    signals.set_faults(error_rate=1.0, status=status)
+    try:
+        answer = invoke("StrategyFanOutFunction", sqs_event(messages, arn))
+        assert answer["batchItemFailures"]  # the follower's record failed (nothing placed, or compensated)
+    except BatchProcessingError:
+        pass  # every record failed: the whole batch returns to the queue
+    signals.set_faults()
+    # Then nothing is left on the symbol half-done: no position without its stop
+    exits = call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A, query={"symbol": "BTC/USDT"})[1]
+    position = positions(USER_A, key)
+    assert position is None or "stop_market" in [o["type"] for o in exits]
+    # And delivering the messages again (as SQS does after the visibility timeout) places at most once
+    for message in messages:
+        sqs.change_message_visibility(
+            QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    run_fan_out(queue)
+    history = call(
+        "GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query={"symbol": "BTC/USDT"}
+    )[1]
+    entries = [o for o in history if o["type"] == "market" and o["side"] == "buy" and o["status"] == "closed"]
+    assert len(entries) <= 1
+    # the retry placed it, protected (or, had it placed nothing, nothing is open)
+    exits = call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A, query={"symbol": "BTC/USDT"})[1]
+    position = positions(USER_A, key)
+    assert position is None or sorted(o["type"] for o in exits) == [
+        "stop_market",
+        "take_profit",
+        "take_profit",
+    ]

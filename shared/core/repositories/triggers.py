@@ -5,6 +5,7 @@
 | trigger          | TRIGGER#<triggerId> | TRIGGER              |
 | signal id, once  | STRATEGY#<id>       | SIGNAL#<signalId>    |
 | follower outcome | TRIGGER#<triggerId> | FOLLOW#<followId>    |
+| follower lease   | TRIGGER#<triggerId> | CLAIM#<followId>     |
 
 A signal with a ``signalId`` claims it in the trigger's transaction, so a duplicate finds the first
 trigger instead of recording a second. An outcome is written once per follow: a redelivered queue
@@ -13,7 +14,7 @@ message finds it and places nothing.
 
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, TransactWriteError
 
 from core.models.signals import FollowerOutcome, Trigger
@@ -110,3 +111,33 @@ class TriggerRepository:
             FollowerOutcome(**item.outcome)
             for item in OutcomeItem.query(_partition(trigger_id), OutcomeItem.sk.startswith(OUTCOME_PREFIX))
         ]
+
+
+class FollowClaimItem(MainTableModel):
+    until_ms = NumberAttribute()
+
+
+CLAIM_PREFIX = "CLAIM#"
+
+
+class FollowClaims:
+    """Who works on a (trigger, follow) now: a lease, so that two deliveries of the same message (SQS is
+    at least once; a visibility timeout may run out while the first is still working) never run the order
+    path side by side. A crashed worker's lease runs out and the next delivery takes over, resuming the
+    trade from its record (its client order ids are the same)."""
+
+    def take(self, trigger_id: str, follow_id: str, now_ms: int, lease_ms: int) -> bool:
+        """True when this caller holds the lease until ``now_ms + lease_ms``; False while another does."""
+        item = FollowClaimItem(
+            pk=_partition(trigger_id), sk=f"{CLAIM_PREFIX}{follow_id}", until_ms=now_ms + lease_ms
+        )
+        try:
+            item.save(condition=FollowClaimItem.pk.does_not_exist() | (FollowClaimItem.until_ms < now_ms))
+        except PutError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def release(self, trigger_id: str, follow_id: str) -> None:
+        FollowClaimItem(pk=_partition(trigger_id), sk=f"{CLAIM_PREFIX}{follow_id}").delete()

@@ -78,11 +78,15 @@ class FollowService:
         keys: ExchangeKeyRepository,
         catalog: CatalogRepository,
         limits: PlanLimits,
+        on_follow_started: Callable[[str, str], None] = lambda user_id, key_id: None,
     ) -> None:
         self._follows = follows
         self._keys = keys
         self._catalog = catalog
         self._limits = limits
+        # A follow that starts has its key's account read into the fan-out's equity cache at once, so the
+        # first signal sizes it without a read of its own (core.services.balance_snapshots).
+        self._on_follow_started = on_follow_started
 
     # ------------------------------------------------------------ reads
     def of_key(self, user_id: str, key_id: str) -> list[FollowView]:
@@ -126,6 +130,8 @@ class FollowService:
             updated_at=now,
         )
         self._follows.create(follow)
+        if follow.active:
+            self._started(follow)
         return FollowView(follow, strategy, profile)
 
     def update(self, user_id: str, follow_id: str, change: FollowChange) -> FollowView:
@@ -160,9 +166,19 @@ class FollowService:
             # Turning on needs the key AUTHORIZED at commit; an active follow changing strategy or profile
             # needs it still active (a key the snapshot could not read this once stays usable).
             if self._follows.replace(updated, version, key_must_be_live=bool(change.active)):
+                if updated.active and not follow.active:
+                    self._started(updated)
                 return self._view(updated, new_strategy, new_profile)
         logger.warning("follow update lost every race", extra={"attempts": UPDATE_ATTEMPTS})
         raise ServiceUnavailableError("too many concurrent changes to the follow, please retry")
+
+    def _started(self, follow: Follow) -> None:
+        try:
+            self._on_follow_started(follow.user_id, follow.key_id)
+        except Exception as error:  # the follow stands; the ten-minute refresh reads the account anyway
+            logger.warning(
+                "could not queue the follow's account read", extra={"error_type": type(error).__name__}
+            )
 
     # ------------------------------------------------------------ stops
     def stop_key(self, user_id: str, key_id: str) -> int:
