@@ -65,6 +65,18 @@ def test_every_route_has_a_ready_event_with_claims_when_private():
             "resource"
         ]
         assert re.fullmatch(r"/v1/(pub|priv|hook)/.*", event["resource"])
+        context = event["requestContext"]
+        assert {"requestTime", "extendedRequestId", "resourceId", "requestTimeEpoch"} <= set(context)
+        identity = set(context["identity"])
+        assert {"sourceIp", "userAgent", "cognitoIdentityId", "userArn", "accessKey"} <= identity
+        if claims:  # the Cognito ID token's claim set, as API Gateway passes it on: strings
+            assert {"sub", "email", "email_verified", "cognito:username", "aud", "iss"} <= set(claims)
+            assert {"token_use", "auth_time", "iat", "exp", "event_id", "origin_jti", "jti"} <= set(claims)
+            assert all(isinstance(value, str) for value in claims.values())
+    # And they are what `python -m local events` writes from local/event_files.py, the one place they come from.
+    from local.event_files import write_events
+
+    assert write_events(check=True) == []
 
 
 def test_function_code_imports_only_the_layers():
@@ -73,3 +85,76 @@ def test_function_code_imports_only_the_layers():
         source = Path(spec.code_dir / "app.py").read_text()
         assert "sys.path" not in source
         assert "../" not in source
+
+
+def test_every_write_route_needs_recaptcha_in_prod_or_is_machine_facing():
+    """Every function serving a POST, PUT or DELETE for the web app may read the reCAPTCHA secret; the
+    exempt routes are exactly the machine-facing ones."""
+    from core.api.recaptcha import CHECKED_METHODS, MACHINE_RESOURCES
+
+    policy = {"Fn::If": ["HasRecaptchaSecret", {"Ref": "RecaptchaSecretReadPolicy"}, {"Ref": "AWS::NoValue"}]}
+    writes = {
+        (logical_id, route.path)
+        for logical_id, spec in FUNCTIONS.items()
+        for route in spec.routes
+        if route.method in CHECKED_METHODS
+    }
+    assert {path for _, path in writes} >= MACHINE_RESOURCES
+    for logical_id, path in writes:
+        if path in MACHINE_RESOURCES:
+            continue
+        policies = TEMPLATE.document["Resources"][logical_id]["Properties"]["Policies"]
+        assert policy in policies, logical_id
+    environment = TEMPLATE.document["Globals"]["Function"]["Environment"]["Variables"]
+    assert environment["RECAPTCHA_REQUIRED"] == {"Fn::If": ["RecaptchaRequired", "true", "false"]}
+    assert TEMPLATE.document["Conditions"]["RecaptchaRequired"]["Fn::Or"][0] == {"Fn::Condition": "IsProd"}
+
+
+def test_every_scheduled_or_queued_function_has_a_dead_letter_queue_with_an_alarm():
+    resources = TEMPLATE.document["Resources"]
+    alarmed = {
+        json.dumps(resource["Properties"]["Dimensions"][0]["Value"])
+        for resource in resources.values()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+        and resource["Properties"].get("Namespace") == "AWS/SQS"
+    }
+    for logical_id, resource in resources.items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        events = (resource["Properties"].get("Events") or {}).values()
+        kinds = {event["Type"] for event in events}
+        dead_letters = []
+        if kinds & {"Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"}:
+            destination = resource["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+            dead_letters.append(destination["Destination"]["Fn::GetAtt"][0])
+        for event in events:
+            if event["Type"] == "SQS":
+                queue = resources[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+                dead_letters.append(
+                    queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+                )
+        for queue_id in dead_letters:
+            assert json.dumps({"Fn::GetAtt": [queue_id, "QueueName"]}) in alarmed, (logical_id, queue_id)
+
+
+def test_samconfig_default_deploys_exactly_the_dev_environment_and_prod_its_own_stack():
+    import tomllib
+
+    config = tomllib.loads((PROJECT_ROOT / "samconfig.toml").read_text())
+    assert config["default"]["deploy"] == config["dev"]["deploy"]
+    assert config["prod"]["deploy"]["parameters"]["stack_name"] == "trading-api-prod"
+    assert "Stage=prod" in config["prod"]["deploy"]["parameters"]["parameter_overrides"]
+    for environment in ("default", "dev", "prod"):
+        stage = "prod" if environment == "prod" else "dev"
+        parameters = config[environment]["deploy"]["parameters"]
+        assert parameters["stack_name"] == f"trading-api-{stage}"
+        assert f"Stage={stage}" in parameters["parameter_overrides"]
+
+
+def test_prod_refuses_to_deploy_without_what_it_cannot_run_without():
+    rules = TEMPLATE.document["Rules"]
+    assert rules["ProdHasItsSettings"]["RuleCondition"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+    asserted = json.dumps(rules["ProdHasItsSettings"]["Assertions"])
+    for parameter in ("StripeSecretArn", "EgressIps", "ExchangeSubnetIds", "CorsAllowOrigin"):
+        assert parameter in asserted
+    assert "RecaptchaSecretArn" in json.dumps(rules["RecaptchaNeedsItsSecret"])
