@@ -153,12 +153,12 @@ def seed_keys(
     written as the API writes them (the key with its claim and counter, KMS-encrypted secret); with
     ``strategy_id`` the key follows it (MODERATE profile); with ``equity_cached`` its account read is in the
     equity cache, fresh, as the fan-out's previous read would have left it."""
-    from core.models.exchange import ExchangeId, ExchangeKey, KeyStatus, StrategyType, TradeType
+    from core.models.exchange import ExchangeId, ExchangeKey, KeyLimits, KeyStatus, StrategyType, TradeType
     from core.models.follows import Follow
     from core.models.trading import AccountSnapshot
     from core.repositories.catalog import CatalogRepository
     from core.repositories.equity_cache import EquityCacheRepository
-    from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
+    from core.repositories.exchange_keys import ExchangeKeyRepository
     from core.repositories.follows import FollowRepository
     from core.secret_cipher import KmsSecretCipher
     from core.timeutil import iso_now

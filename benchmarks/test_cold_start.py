@@ -3,7 +3,8 @@
 The layers are built first, as `sam build` builds them (layers/build_local.py: the same Makefiles and
 hashed locks, for this machine's architecture). Then every function's module init (`import app`) runs in
 a fresh `python -I -S`: its path is the function's folder (copied without caches, as Lambda gets it) and
-the built layers' `python` folders, nothing of the source tree nor of the dev virtualenv. Interleaved in
+the built layers' `python` folders, nothing of the source tree nor of the dev virtualenv, and the
+environment Lambda gives it (``LAMBDA_TASK_ROOT`` and the rest: the tracer starts, as deployed). Interleaved in
 the same runs: a fresh `import ccxt` and `import stripe` from the dev virtualenv (the whole libraries,
 bytecode cached), the yardsticks. Medians of RUNS rounds.
 
@@ -39,6 +40,12 @@ DEV_CHECKOUT = "dev checkout"
 NARROW_CODE = "from adapters.exchange.ccxt_loader import ccxt_module; ccxt_module('binance'); ccxt_module('binanceusdm')"
 TEMPLATE = load_template()
 FUNCTIONS = TEMPLATE.functions()
+LAMBDA_ENVIRONMENT = {
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+    "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+}
 TIMER = "import sys, time; sys.path[:0] = {paths!r}; start = time.perf_counter(); {code}; print(time.perf_counter() - start)"
 
 
@@ -80,10 +87,12 @@ def timings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     samples: dict[str, list[float]] = {name: [] for name in names}
     adapters = [str(sites["CoreLayer"]), str(sites["AdaptersLayer"])]
     base_env = {"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+    # What Lambda sets (with it the functions start their tracer, as deployed); not for the yardsticks.
+    lambda_env = {**base_env, **LAMBDA_ENVIRONMENT}
     for _ in range(RUNS):
         for logical_id in sorted(FUNCTIONS):
             paths = [str(code_dirs[logical_id]), *(str(sites[layer]) for layer in layers_of(logical_id))]
-            env = {**FUNCTIONS[logical_id].environment, **base_env}
+            env = {**FUNCTIONS[logical_id].environment, **lambda_env, "AWS_LAMBDA_FUNCTION_NAME": logical_id}
             # -S: no site-packages, so nothing but the function and its layers can be imported.
             samples[logical_id].append(_seconds(["-I", "-S"], "import app", paths, root, env))
         samples[NARROW_CCXT].append(_seconds(["-I", "-S"], NARROW_CODE, adapters, root, base_env))
@@ -92,7 +101,7 @@ def timings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             str(PROJECT_ROOT / "shared"),
             str(PROJECT_ROOT / "layers" / "adapters"),
         ]
-        env = {**FUNCTIONS[COMPARED].environment, **base_env}
+        env = {**FUNCTIONS[COMPARED].environment, **lambda_env, "AWS_LAMBDA_FUNCTION_NAME": COMPARED}
         samples[DEV_CHECKOUT].append(_seconds(["-I"], "import app", source_tree, root, env))
         for library in ("ccxt", "stripe"):
             samples[f"import {library}"].append(_seconds(["-I"], f"import {library}", [], root, base_env))

@@ -155,7 +155,8 @@ def indexed_gsi_queries() -> None:
     the index partition. This keeps, per table, the items of each index hash value, updated on every
     write (all of them pass through ``DynamoDBBackend.put_item``, ``update_item`` and ``delete_item``,
     transactions and batches included, under the writes' lock), and hands moto's own query only the
-    items of the queried hash value: what a query answers is moto's own, only sooner."""
+    items of the queried hash value: what a query answers is moto's own, only sooner. A query of the table
+    itself (no index) is handed its partition's items the same way, for moto sorts the whole table for it."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
@@ -216,8 +217,26 @@ def indexed_gsi_queries() -> None:
     reindexed("update_item", lambda key: key)
     reindexed("delete_item", lambda key: key)
 
+    def partition(self: Any, hash_key: Any) -> list[Any]:
+        """A base-table query's candidates: the items of its partition (moto sorts every item)."""
+        with _dynamodb_lock:
+            found = self.items.get(hash_key)
+            if found is None:
+                return []
+            return list(found.values()) if self.range_key_attr else [found]
+
     def query(self: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[7] if len(args) > 7 else kwargs.get("index_name")
+        if not index_name:
+            hash_key = args[0] if args else kwargs.get("hash_key")
+            if hash_key is None:
+                return original_query(self, *args, **kwargs)
+            items = partition(self, hash_key)
+            _query_candidates.table, _query_candidates.items = self, items
+            try:
+                return original_query(self, *args, **kwargs)
+            finally:
+                _query_candidates.table = _query_candidates.items = None
         gsi = next((i for i in self.global_indexes if i.name == index_name), None)
         hashes = [k["AttributeName"] for k in gsi.schema if k["KeyType"] == "HASH"] if gsi else []
         conditions = dict(kwargs.get("hash_key_conditions") or [])

@@ -88,12 +88,13 @@ def seed_demo_account(
         BalanceSnapshot,
         ExchangeId,
         ExchangeKey,
+        KeyLimits,
         KeyStatus,
         StrategyType,
         TradeType,
     )
     from core.repositories.catalog import CatalogRepository
-    from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
+    from core.repositories.exchange_keys import ExchangeKeyRepository
     from core.repositories.profile import ProfileRepository
     from core.repositories.subscription import SubscriptionRepository
     from core.secret_cipher import KmsSecretCipher

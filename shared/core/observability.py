@@ -8,6 +8,10 @@ a segment, and a subsegment for every AWS call (botocore) and every HTTP request
 the exchange, Stripe and Telegram clients send through). Outside Lambda, or with
 ``POWERTOOLS_TRACE_DISABLED``, the X-Ray SDK is not even imported (about 0.1 s in Lambda, 0.35 s outside,
 where it builds a sampling client): the local stack's and the tests' processes start without it.
+
+botocore is patched when it is first imported, not at init: patching it imports it (about 45 ms), and a
+function loads botocore only once its first request reaches DynamoDB, SQS or KMS (``core.wiring``), so its
+cold start no longer pays for it twice. Every AWS call is traced all the same.
 """
 
 import os
@@ -21,7 +25,11 @@ logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics(namespace="TradingApi")
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-TRACED_MODULES = ("botocore", "httplib")
+# Patched at init; botocore (AWS calls) is patched as its client module is imported (Powertools imports
+# the botocore package itself, for its user agent, but not the client).
+TRACED_AT_INIT = ("httplib",)
+TRACED_ON_IMPORT = "botocore"
+TRACED_ON_IMPORT_OF = "botocore.client"
 
 
 def _tracing_enabled() -> bool:
@@ -33,9 +41,20 @@ def traced(handler: Handler) -> Handler:
     """The handler under the tracer where tracing is on (a deployed function); the handler itself elsewhere."""
     if not _tracing_enabled():
         return handler
+    import wrapt
     from aws_lambda_powertools import Tracer
 
-    tracer = Tracer(patch_modules=TRACED_MODULES)
+    tracer = Tracer(patch_modules=TRACED_AT_INIT)
+
+    def patch_botocore(client_module: Any) -> None:
+        import botocore
+
+        # The hook runs before the import binds the submodule to its package; the patch reads it from there.
+        botocore.client = client_module
+        tracer.patch([TRACED_ON_IMPORT])
+
+    # Runs at once when botocore's client is already loaded, else right after its import.
+    wrapt.register_post_import_hook(patch_botocore, TRACED_ON_IMPORT_OF)
     # Responses carry users' data: the tracer keeps only timings, names and errors.
     return cast(Handler, tracer.capture_lambda_handler(handler, capture_response=False))
 

@@ -121,3 +121,33 @@ def test_a_cancelled_transaction_leaves_the_index_as_it_was(table):
         )
     assert on_index(dynamodb, "OPEN") == [("USER#a", "TRADE#1")]
     assert on_index(dynamodb, "CLOSED") == []
+
+
+def on_partition(dynamodb, pk: str, **options) -> tuple[list[str], dict | None]:
+    answer = dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression=options.pop("condition", "PK = :pk"),
+        ExpressionAttributeValues={":pk": {"S": pk}, **options.pop("values", {})},
+        **options,
+    )
+    return [found["SK"]["S"] for found in answer["Items"]], answer.get("LastEvaluatedKey")
+
+
+def test_a_table_query_answers_its_partition_in_order_with_conditions_and_pages(table):
+    dynamodb = table
+    for pk, sk in [("USER#a", "TRADE#2"), ("USER#b", "TRADE#1"), ("USER#a", "KEY#1"), ("USER#a", "TRADE#1")]:
+        dynamodb.put_item(TableName=TABLE, Item=item(pk, sk))
+    assert on_partition(dynamodb, "USER#a") == (["KEY#1", "TRADE#1", "TRADE#2"], None)
+    assert on_partition(dynamodb, "USER#none") == ([], None)
+    trades = {"condition": "PK = :pk AND begins_with(SK, :prefix)", "values": {":prefix": {"S": "TRADE#"}}}
+    assert on_partition(dynamodb, "USER#a", ScanIndexForward=False, **trades) == (
+        ["TRADE#2", "TRADE#1"],
+        None,
+    )
+
+    first, last_key = on_partition(dynamodb, "USER#a", Limit=2)
+    assert first == ["KEY#1", "TRADE#1"]
+    assert on_partition(dynamodb, "USER#a", Limit=2, ExclusiveStartKey=last_key) == (["TRADE#2"], None)
+
+    dynamodb.delete_item(TableName=TABLE, Key={"PK": {"S": "USER#a"}, "SK": {"S": "TRADE#1"}})
+    assert on_partition(dynamodb, "USER#a") == (["KEY#1", "TRADE#2"], None)

@@ -19,10 +19,19 @@ def handler(event, context):
 print(hasattr(handler, "__wrapped__"), "aws_xray_sdk.core" in sys.modules)
 """
 
+# A deployed function's first request loads botocore (core.wiring): its calls are traced from then on.
+BOTOCORE_AFTER_INIT = TRACED_HANDLER.replace(
+    "print(",
+    """loaded_at_init = "botocore.client" in sys.modules
+import botocore.client
+traced_call = hasattr(botocore.client.BaseClient._make_api_call, "__wrapped__")
+print(loaded_at_init, traced_call,""",
+)
 
-def _run(environment: dict[str, str]) -> str:
+
+def _run(environment: dict[str, str], code: str = TRACED_HANDLER) -> str:
     result = subprocess.run(
-        [sys.executable, "-c", TRACED_HANDLER],
+        [sys.executable, "-c", code],
         cwd=PROJECT_ROOT,
         env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", **environment},
         capture_output=True,
@@ -40,6 +49,19 @@ def test_outside_lambda_the_handler_is_itself_and_the_sdk_is_not_imported():
 def test_in_a_deployed_function_the_handler_is_captured_with_boto_and_http_patched():
     # Lambda sets LAMBDA_TASK_ROOT: the tracer wraps the handler, with the X-Ray SDK loaded and patching.
     assert _run({"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f"}) == "True True"
+
+
+def test_botocore_is_patched_when_first_imported_not_loaded_at_init():
+    deployed = {"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f"}
+    assert _run(deployed, BOTOCORE_AFTER_INIT) == "False True True True"
+
+
+def test_botocore_loaded_before_the_handler_is_patched_at_once():
+    deployed = {"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f"}
+    early = BOTOCORE_AFTER_INIT.replace(
+        "from core.observability", "import botocore.client\nfrom core.observability"
+    )
+    assert _run(deployed, early) == "True True True True"
 
 
 def test_the_disable_switch_wins():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
@@ -78,3 +79,11 @@ class SnapshotOrder(BaseModel):
     key_id: str
     date: str
     purpose: SnapshotPurpose = "DAILY"
+
+
+@dataclass(frozen=True)
+class KeyLimits:
+    """What the plan allows a user's keys, as the key's create transaction enforces it."""
+
+    max_keys: int
+    max_balance_usd: float

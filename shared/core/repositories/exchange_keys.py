@@ -43,6 +43,7 @@ from core.models.exchange import (
     BalanceSnapshot,
     ExchangeId,
     ExchangeKey,
+    KeyLimits,
     KeyStatus,
     StrategyType,
     TradeType,
@@ -96,14 +97,6 @@ class KeyCountItem(MainTableModel):
     keys_held = NumberAttribute(attr_name="count")
     # Incremented by every create; absent (0) on counters written before it existed.
     version = NumberAttribute(null=True)
-
-
-@dataclass(frozen=True)
-class KeyLimits:
-    """What the plan allows, as the create transaction enforces it."""
-
-    max_keys: int
-    max_balance_usd: float
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import (
     ExchangeKeyAlreadyExists,
@@ -18,17 +18,20 @@ from core.models.exchange import (
     Balance,
     ExchangeId,
     ExchangeKey,
+    KeyLimits,
     KeyStatus,
     StrategyType,
     TradeType,
 )
 from core.ports import ExchangeConnector, SecretCipher
-from core.repositories.balance_snapshots import SnapshotPage
-from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
 from core.services.key_accounts import KeyAccounts
-from core.services.plan_limits import PlanLimits
 from core.services.valuation import usd_value
 from core.timeutil import iso_now
+
+if TYPE_CHECKING:  # the data access is handed in (core.wiring): a function's init does not load pynamodb
+    from core.repositories.balance_snapshots import SnapshotPage
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.services.plan_limits import PlanLimits
 
 # Called once a key is deleted or deactivated: (user id, key id). The wiring hands in the follows' stop
 # (``core.wiring.key_stop_listener``), so a key that is gone or off follows no strategy.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from core.errors import NotFoundError
 from core.models.exchange import ExchangeKey
 from core.ports import ExchangeAccount, ExchangeConnector, SecretCipher, TradingAccount
-from core.repositories.exchange_keys import ExchangeKeyRepository
+
+if TYPE_CHECKING:  # handed in by core.wiring
+    from core.repositories.exchange_keys import ExchangeKeyRepository
 
 KeyRule = Callable[[ExchangeKey], None]
 

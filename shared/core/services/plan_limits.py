@@ -6,14 +6,16 @@ No plan means no exchange keys, no balance and no automated strategies.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded, SubscriptionFeatureUnauthorized
 from core.models.catalog import Plan
 from core.observability import logger
-from core.repositories.catalog import CatalogRepository
-from core.repositories.subscription import SubscriptionRepository
 from core.services.subscription import current_plan
+
+if TYPE_CHECKING:  # handed in by core.wiring
+    from core.repositories.catalog import CatalogRepository
+    from core.repositories.subscription import SubscriptionRepository
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from core.models.catalog import Plan
 from core.models.subscription import UserSubscription
-from core.repositories.catalog import CatalogRepository
-from core.repositories.subscription import SubscriptionRepository
+
+if TYPE_CHECKING:  # handed in by core.wiring
+    from core.repositories.catalog import CatalogRepository
+    from core.repositories.subscription import SubscriptionRepository
 
 # Stripe statuses under which the plan binds. past_due keeps it: Stripe is still retrying the payment and
 # ends the subscription itself when its retries run out (then canceled, or unpaid: both drop the plan).
