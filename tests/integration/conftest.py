@@ -13,7 +13,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.aws import indexed_gsi_queries, provision_messaging, serialize_dynamodb_writes
+from local.aws import (
+    indexed_gsi_queries,
+    provision_messaging,
+    serialize_dynamodb_writes,
+    sqs_sends_without_counting,
+)
 from local.seed import seed_reference_data
 from local.template import create_table_request, load_template
 from tests.support import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, WEBHOOK_PATH, Billing, api_event, invoke
@@ -29,6 +34,7 @@ def aws(monkeypatch):
     template = load_template()
     serialize_dynamodb_writes()
     indexed_gsi_queries()  # as the local stack's moto answers index queries
+    sqs_sends_without_counting()
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         for table in template.tables():

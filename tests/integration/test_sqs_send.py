@@ -48,3 +48,28 @@ def test_messages_sqs_did_not_queue_are_an_error_after_the_other_batches_are_sen
     with pytest.raises(RuntimeError, match="10 of 30 messages were not queued"):
         sqs.send_messages(queue_url, bodies)
     assert sorted(_drain(queue_url)) == sorted(bodies[:10] + bodies[20:])
+
+
+def test_queues_still_count_and_deduplicate_as_sqs_does(aws):
+    """The local stack's moto counts a queue's messages only when asked (``sqs_sends_without_counting``):
+    what a sender and a reader of the queue's attributes see is unchanged."""
+    client = boto3.client("sqs")
+    standard = client.create_queue(QueueName="send-test-counts")["QueueUrl"]
+    sqs._client.cache_clear()
+    sqs.send_messages(standard, [f"message {index}" for index in range(25)])
+    counts = client.get_queue_attributes(QueueUrl=standard, AttributeNames=["All"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == "25"
+    assert "ContentBasedDeduplication" not in counts
+
+    deduplicated = client.create_queue(
+        QueueName="send-test.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}
+    )["QueueUrl"]
+    for _ in range(2):
+        client.send_message(QueueUrl=deduplicated, MessageBody="same", MessageGroupId="g")
+    assert len(_drain(deduplicated)) == 1
+
+    strict = client.create_queue(QueueName="send-test-strict.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    with pytest.raises(client.exceptions.ClientError, match="ContentBasedDeduplication"):
+        client.send_message(QueueUrl=strict, MessageBody="no id", MessageGroupId="g")
