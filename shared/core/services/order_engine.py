@@ -252,7 +252,12 @@ class OrderEngine:
             logger.error(
                 "order path failed", extra={"trade_id": record.trade_id, "error_type": type(error).__name__}
             )
-            self._compensate(account, record, ids, f"{type(error).__name__} while placing")
+            unavailable = isinstance(error, ServiceUnavailableError)
+            self._compensate(account, record, ids, f"{type(error).__name__} while placing", unavailable)
+            if unavailable:  # the exchange stopped answering: a 503, as when it does before anything is sent
+                raise ServiceUnavailableError(
+                    "exchange temporarily unavailable: the trade was not placed, its orders were cancelled"
+                ) from None
             raise ExchangeBadRequest("the trade could not be protected: its orders were cancelled") from None
         if record.state is not TradeState.OPEN:
             record.failure = None  # a resumed trade that is now live and protected answers 200
@@ -424,10 +429,17 @@ class OrderEngine:
             self._events.publish("Trade Closed", trade_closed(earlier))
 
     def _compensate(
-        self, account: TradingAccount, record: TradeRecord, ids: ClientOrderIds, reason: str
+        self,
+        account: TradingAccount,
+        record: TradeRecord,
+        ids: ClientOrderIds,
+        reason: str,
+        unavailable: bool = False,
     ) -> None:
+        """Cancels every order of the symbol and closes its position; a retry of the request answers with
+        ``record.failure``: 503 when the exchange was unavailable, else 1500."""
         self._counter.count("Compensations")
-        record.failure = ExchangeBadRequest.code
+        record.failure = UNAVAILABLE if unavailable else ExchangeBadRequest.code
         self._step(
             record, record.state, "compensate", f"{reason}: cancelling every order and closing the position"
         )
