@@ -293,6 +293,7 @@ def test_a_message_delivered_twice_at_once_places_once(signals, aws):
 
 def test_a_delivery_that_died_holding_the_lease_is_taken_over_once_its_lease_runs_out(signals, aws):
     from core import wiring
+    from core.config import get_settings
     from core.models.signals import FanOutOrder
     from core.repositories.triggers import FollowClaims
     from core.services.fan_out import FollowBusy, now_ms
@@ -305,7 +306,14 @@ def test_a_delivery_that_died_holding_the_lease_is_taken_over_once_its_lease_run
     assert order.follow_id is not None
     worker = wiring.fan_out_worker()
     # Given a delivery that took the lease and was killed: while its lease runs, nobody else places
-    assert FollowClaims().take(order.trigger_id, order.follow_id, now_ms(), 60_000)
+    taken_at = now_ms()
+    assert FollowClaims().take(order.trigger_id, order.follow_id, taken_at, 60_000)
+    lease = boto3.client("dynamodb").get_item(
+        TableName=get_settings().table_name,
+        Key={"PK": {"S": f"TRIGGER#{order.trigger_id}"}, "SK": {"S": f"CLAIM#{order.follow_id}"}},
+    )["Item"]
+    # (DynamoDB's TTL drops the lease a day after it ran out: the table does not keep one per follower forever)
+    assert int(lease["expiresAt"]["N"]) == (taken_at + 60_000) // 1000 + 86400
     with pytest.raises(FollowBusy):
         worker.handle(order)
     assert positions(USER_A, key) is None

@@ -115,9 +115,13 @@ class TriggerRepository:
 
 class FollowClaimItem(MainTableModel):
     until_ms = NumberAttribute()
+    # DynamoDB's TTL removes a lease a day after it ran out: the outcome on the trigger is what stops a
+    # redelivered message, so a lease matters only while a delivery works on it.
+    expires_at = NumberAttribute(attr_name="expiresAt", null=True)
 
 
 CLAIM_PREFIX = "CLAIM#"
+CLAIM_KEPT_SECONDS = 86400
 
 
 class FollowClaims:
@@ -129,7 +133,10 @@ class FollowClaims:
     def take(self, trigger_id: str, follow_id: str, now_ms: int, lease_ms: int) -> bool:
         """True when this caller holds the lease until ``now_ms + lease_ms``; False while another does."""
         item = FollowClaimItem(
-            pk=_partition(trigger_id), sk=f"{CLAIM_PREFIX}{follow_id}", until_ms=now_ms + lease_ms
+            pk=_partition(trigger_id),
+            sk=f"{CLAIM_PREFIX}{follow_id}",
+            until_ms=now_ms + lease_ms,
+            expires_at=(now_ms + lease_ms) // 1000 + CLAIM_KEPT_SECONDS,
         )
         try:
             item.save(condition=FollowClaimItem.pk.does_not_exist() | (FollowClaimItem.until_ms < now_ms))
