@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import secrets
 import threading
@@ -314,18 +313,20 @@ def dispatch_without_rescanning() -> None:
     backends.list_of_moto_modules = list_of_moto_modules
 
 
-def start_moto(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
-    from moto.server import ThreadedMotoServer
-
+def moto_as_aws() -> None:
+    """moto's fidelity and speed fixes above, for a process that serves it (``local.moto_process``)."""
     serialize_dynamodb_writes()
     indexed_gsi_queries()
     sqs_sends_without_counting()
     dispatch_without_rescanning()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-    server.start()
-    bound_host, bound_port = server.get_host_and_port()
-    return server, f"http://{bound_host}:{bound_port}"
+
+
+def start_moto(host: str = "127.0.0.1", port: int = 0) -> tuple[Any, str]:
+    """moto in server mode, in a process of its own: the server (``stop()``) and its URL."""
+    from local.moto_process import MotoProcess
+
+    server = MotoProcess(host, port)
+    return server, server.url
 
 
 def provision(template: Template, endpoint_url: str, server: Any | None = None) -> LocalAws:

@@ -43,24 +43,42 @@ def parse_email(raw: str) -> dict[str, Any]:
     }
 
 
-def sent_emails(to: str) -> list[dict[str, Any]]:
-    """Every email sent to ``to`` (case-insensitive), oldest first. Raw messages (SendRawEmail) are parsed;
-    simple ones (SendEmail) are shown as sent."""
+def sent_messages() -> list[dict[str, Any]]:
+    """What SES sent, as moto keeps it in this process: raw MIME (SendRawEmail) or the simple fields."""
     from moto.ses.models import ses_backends
 
     backend = ses_backends[ACCOUNT_ID][REGION]
-    found = []
+    messages = []
     for sent in list(backend.sent_messages):
-        raw = getattr(sent, "raw_data", None)
-        if raw is not None:
-            parsed = parse_email(raw)
-        else:
-            destinations = getattr(sent, "destinations", {}) or {}
-            parsed = {
-                "to": ", ".join(destinations.get("ToAddresses", [])),
-                "from": sent.source,
+        # SendEmail keeps {"ToAddresses": [...], ...}; SendRawEmail a list (its MIME says the same)
+        destinations = getattr(sent, "destinations", None) or {}
+        to = destinations.get("ToAddresses", []) if isinstance(destinations, dict) else list(destinations)
+        messages.append(
+            {
+                "raw": getattr(sent, "raw_data", None),
+                "to": to,
+                "from": getattr(sent, "source", ""),
                 "subject": getattr(sent, "subject", ""),
-                "text": getattr(sent, "body", ""),
+                "body": getattr(sent, "body", ""),
+            }
+        )
+    return messages
+
+
+def sent_emails(to: str, messages: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Every email sent to ``to`` (case-insensitive), oldest first, from ``messages`` (``sent_messages()``
+    of the moto that sent them; this process's by default). Raw messages are parsed; simple ones (SendEmail)
+    are shown as sent."""
+    found = []
+    for sent in sent_messages() if messages is None else messages:
+        if sent["raw"] is not None:
+            parsed = parse_email(sent["raw"])
+        else:
+            parsed = {
+                "to": ", ".join(sent["to"]),
+                "from": sent["from"],
+                "subject": sent["subject"],
+                "text": sent["body"],
                 "html": "",
                 "headers": {},
                 "images": 0,

@@ -354,9 +354,15 @@ class LocalStack:
         """The emails SES (moto) sent to ``to``, oldest first, parsed as a mail client shows them."""
         if not isinstance(to, str) or not EMAIL.match(to):
             raise DevRouteError(to, "must be a valid email", "to")
-        from local.mailbox import sent_emails
+        import requests
 
-        return {"items": sent_emails(to)}
+        from local.mailbox import sent_emails
+        from local.moto_process import SENT_EMAILS_PATH
+
+        assert self.aws is not None
+        sent = requests.get(f"{self.aws.endpoint_url}{SENT_EMAILS_PATH}", timeout=10)
+        sent.raise_for_status()
+        return {"items": sent_emails(to, sent.json())}
 
     def run_job(self, name: str) -> Any:
         schedule = self.jobs()[name]
