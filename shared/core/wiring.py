@@ -133,21 +133,24 @@ def fan_out_worker() -> FanOutWorker:
     the equity cache and its share of the request weight (``core.services.fan_out``)."""
     from adapters.exchange.binance import BinanceMarketData
     from core.config import get_settings
+    from core.repositories.catalog import CachedCatalogRepository
     from core.repositories.equity_cache import EquityCacheRepository
     from core.repositories.strategy_trades import StrategyTradeRepository
     from core.repositories.trade_history import TradeRepository
     from core.repositories.triggers import FollowClaims, TriggerRepository
     from core.services.fan_out import EquityCache, FanOutWorker, SharedPrices
+    from core.services.plan_limits import PlanLimits
     from core.services.request_weight import RollingWeightBudget
 
     settings = get_settings()
+    catalog = CachedCatalogRepository(settings.fanout_catalog_max_age_seconds)
     budget = RollingWeightBudget.share(settings.fanout_read_weight_budget, settings.fanout_max_concurrency)
     return FanOutWorker(
         triggers=TriggerRepository(),
         follows=follow_repository(),
         accounts=key_accounts(),
-        limits=plan_limits(),
-        catalog=catalog_repository(),
+        limits=PlanLimits(subscription_repository(), catalog),
+        catalog=catalog,
         engine=order_engine(),
         trades=TradeRepository(),
         market=BinanceMarketData(),

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
 
 from core.models.catalog import Plan, RiskProfile, Strategy
@@ -113,3 +118,31 @@ class CatalogRepository:
 
     def put_strategy(self, strategy: Strategy) -> None:
         StrategyItem(pk=STRATEGY_PARTITION, sk=strategy.id, **strategy.model_dump(exclude={"id"})).save()
+
+
+class CachedCatalogRepository(CatalogRepository):
+    """The plans and risk profiles as a busy container keeps them (the signal fan-out reads both for every
+    follower): reference data change only when seeded, so a read serves for ``max_age_seconds``."""
+
+    def __init__(self, max_age_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._max_age = max_age_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._read: dict[tuple[str, str], tuple[float, Any]] = {}
+
+    def _cached(self, kind: str, item_id: str, read: Callable[[str], Any]) -> Any:
+        now = self._clock()
+        with self._lock:
+            found = self._read.get((kind, item_id))
+        if found is not None and now - found[0] < self._max_age:
+            return found[1]
+        value = read(item_id)
+        with self._lock:
+            self._read[(kind, item_id)] = (now, value)
+        return value
+
+    def get_plan(self, plan_id: str) -> Plan | None:
+        return self._cached("plan", plan_id, super().get_plan)  # type: ignore[no-any-return]
+
+    def get_risk_profile(self, profile_id: str) -> RiskProfile | None:
+        return self._cached("profile", profile_id, super().get_risk_profile)  # type: ignore[no-any-return]
