@@ -11,6 +11,7 @@ At the end of the run the table is printed and, with ``--benchmarks-doc PATH`` (
 
 from __future__ import annotations
 
+import os
 import platform
 import time
 from dataclasses import dataclass, field
@@ -75,6 +76,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             "Written by `make bench` (every figure measured in the same run; ratios compare the measured\n"
             "value with its target or with the figure the target names). Run it again to refresh.\n\n"
             f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python {platform.python_version()}, "
-            f"{platform.machine()}.\n\n"
+            f"{platform.machine()}, {os.cpu_count()} cores.\n\n"
         )
         Path(target).write_text(header + table + "\n", encoding="utf-8")

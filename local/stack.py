@@ -65,9 +65,11 @@ class LocalStack:
         self._verify_email_sender()
         # This process also runs the dev routes (seed, token plans): it talks to the same moto.
         apply_environment({**self.aws.environment, **self.shared_function_environment()})
+        from core import wiring
         from core.config import get_settings
 
         get_settings.cache_clear()
+        wiring.reset()  # a second stack in this process (the benchmarks) talks to its own moto
         seed_reference_data()
         from local.demo import seed_demo_account  # the account events/ name (before the random secrets)
 

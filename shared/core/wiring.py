@@ -555,7 +555,26 @@ _FACTORIES = (
 )
 
 
+# The AWS clients modules keep for the container, by module and function: forgotten with the services.
+_CLIENT_CACHES = (
+    ("core.sqs", "_client"),
+    ("core.secret_cipher", "_kms_client"),
+    ("core.event_bus", "_client"),
+    ("core.repositories.table", "transaction_connection"),
+)
+
+
 def reset() -> None:
-    """Forget every service built so far (tests, after changing the environment)."""
+    """Forget every service and AWS client built so far (tests, and a process that starts a second local
+    stack, after changing the environment): the next use builds them for the new endpoint."""
+    import sys
+
     for factory in _FACTORIES:
         factory.cache_clear()
+    for module_name, function in _CLIENT_CACHES:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            getattr(module, function).cache_clear()
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
+    if parameters is not None:
+        parameters.clear_caches()  # the Secrets Manager providers, each with its client and values
