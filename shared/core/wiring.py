@@ -425,6 +425,13 @@ def telegram_failure_is_final(error: Exception) -> bool:
     return getattr(error, "retryable", True) is False
 
 
+def telegram_chat_is_gone(error: Exception) -> bool:
+    """The user blocked the bot, or the chat no longer exists: the chat should be unlinked."""
+    from adapters.telegram import TelegramChatUnavailable
+
+    return isinstance(error, TelegramChatUnavailable)
+
+
 @cache
 def telegram_linking() -> TelegramLinking:
     from core.repositories.profile import ProfileRepository
@@ -476,6 +483,7 @@ def alert_service() -> AlertService:
         unsubscribe_url=lambda user_id, setting: unsubscribe_links().url(user_id, setting),
         count=PowertoolsCounter().count,
         is_permanent=telegram_failure_is_final,
+        chat_is_gone=telegram_chat_is_gone,
     )
 
 

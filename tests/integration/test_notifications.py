@@ -182,3 +182,44 @@ def test_one_unreadable_alert_fails_alone_and_the_others_are_sent_once(notificat
     assert emails[0]["headers"]["List-Unsubscribe"].startswith(
         "<https://api.example.com/dev/v1/pub/notification/unsubscribe?token="
     )
+
+
+def _order_placed(user_id: str, event_id: str) -> dict[str, Any]:
+    event = {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Order Placed",
+        "source": "trading-api.trades",
+        "time": "2026-12-02T10:00:00Z",
+        "detail": {
+            "userId": user_id,
+            "tradeId": event_id,
+            "symbol": "BTC/USDT",
+            "side": "BUY",
+            "amount": 0.05,
+        },
+    }
+    return {"Records": [_alert_record(event_id, json.dumps(event))]}
+
+
+def test_a_chat_that_blocked_the_bot_is_unlinked_and_hears_nothing_more(notifications):
+    simulator = notifications["simulator"]
+    simulator.open_chat(2002)
+    assert webhook(update(2002, f"/start {method(USER_A)['telegramAuthCode']}")) == 200
+    assert (
+        call("PUT", "/v1/priv/account/notification", user=USER_A, body={"telegramNewOrder": True})[0] == 200
+    )
+    assert invoke("NotificationAlertFunction", _order_placed(USER_A, "t-sent")) == {"batchItemFailures": []}
+    heard = len(simulator.messages(2002))
+    # When the user blocks the bot and the next alert is refused (403)
+    simulator.block_chat(2002)
+    assert invoke("NotificationAlertFunction", _order_placed(USER_A, "t-refused")) == {
+        "batchItemFailures": []
+    }
+    # Then the chat is unlinked and every Telegram setting is off, as after /stop
+    assert method(USER_A)["telegramActive"] is False
+    assert settings(USER_A)["telegramNewOrder"] is False
+    # And once the user writes again (unblocking the bot), no alert goes to a chat no longer linked
+    simulator.unblock_chat(2002)
+    assert invoke("NotificationAlertFunction", _order_placed(USER_A, "t-after")) == {"batchItemFailures": []}
+    assert len(simulator.messages(2002)) == heard
