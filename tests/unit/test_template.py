@@ -158,3 +158,24 @@ def test_prod_refuses_to_deploy_without_what_it_cannot_run_without():
     for parameter in ("StripeSecretArn", "EgressIps", "ExchangeSubnetIds", "CorsAllowOrigin"):
         assert parameter in asserted
     assert "RecaptchaSecretArn" in json.dumps(rules["RecaptchaNeedsItsSecret"])
+
+
+# What pages the on-call: a follower's order not processed, the monitor not running, a trade left unprotected.
+MONEY_PATH_ALARMS = {
+    "StrategyFanOutDeadLetterAlarm",
+    "TradeMonitorFailedRunsAlarm",
+    "CompensationFailedAlarm",
+    "TradeRepairedAlarm",
+}
+
+
+def test_money_path_alarms_page_and_every_other_alarm_goes_to_operations():
+    alarms = {
+        logical_id: resource["Properties"]["AlarmActions"]
+        for logical_id, resource in TEMPLATE.document["Resources"].items()
+        if resource["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    assert set(alarms) >= MONEY_PATH_ALARMS
+    for logical_id, actions in alarms.items():
+        topic = "MoneyPathAlarmTopic" if logical_id in MONEY_PATH_ALARMS else "OperationsAlarmTopic"
+        assert actions == [{"Ref": topic}], logical_id
