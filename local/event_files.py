@@ -464,6 +464,26 @@ EVENTS: tuple[ReadyEvent, ...] = (
         ),
         note="the demo user's alert of an order (the demo user has no address in the pool: nothing is sent)",
     ),
+    DirectEvent(
+        "balance_snapshot_worker_sqs",
+        "BalanceSnapshotWorkerFunction",
+        _sqs(
+            {"user_id": DEMO_USER_ID, "key_id": MANUAL_KEY_ID, "date": AT_ISO[:10], "purpose": "DAILY"},
+            "balance-snapshot",
+            "3c1f0c5e-2a4b-4f55-9a86-6f0f9e5d2b71",
+        ),
+        note="one key's daily snapshot, as the schedule queues it (the demo's manual key; a day already taken is kept)",
+    ),
+    DirectEvent(
+        "notification_report_sqs",
+        "NotificationReportFunction",
+        _sqs(
+            {"kind": "WEEKLY", "userId": DEMO_USER_ID, "email": None, "runAt": AT_ISO},
+            "notification-reports",
+            "9e2d7b44-0f6a-4c3e-8b1d-5a7c2f9e4d60",
+        ),
+        note="one user's weekly report, as the schedule queues it (the demo user has no address: nothing is sent)",
+    ),
 )
 
 API_HEADERS = {
