@@ -252,9 +252,12 @@ class OrderEngine:
             logger.error(
                 "order path failed", extra={"trade_id": record.trade_id, "error_type": type(error).__name__}
             )
-            unavailable = isinstance(error, ServiceUnavailableError)
+            # The exchange stopped answering before the entry was on the book: nothing of the trade was placed,
+            # a 503 as when it fails before anything is sent. Once the entry is placed, an exit that cannot
+            # be placed is the 1500 of trades.md (the position is closed), whatever the cause.
+            unavailable = isinstance(error, ServiceUnavailableError) and entry_order is None
             self._compensate(account, record, ids, f"{type(error).__name__} while placing", unavailable)
-            if unavailable:  # the exchange stopped answering: a 503, as when it does before anything is sent
+            if unavailable:
                 raise ServiceUnavailableError(
                     "exchange temporarily unavailable: the trade was not placed, its orders were cancelled"
                 ) from None
