@@ -103,9 +103,9 @@ def local_stack(parameters: dict[str, str] | None = None) -> Iterator[BenchStack
     from local.template import load_template
 
     stack = LocalStack(load_template(parameter_overrides=parameters))
-    stack.start()
     server = None
     try:
+        stack.start()  # inside: a start that fails half-way stops what it started
         # This process seeds through the repositories: the functions' KMS key and exchange endpoint.
         from core.config import get_settings
 

@@ -83,9 +83,9 @@ def proxy_event(
         text = body or None
     request_id = request_id or str(uuid.uuid4())
     epoch_ms = int(time.time() * 1000) if request_time_epoch_ms is None else request_time_epoch_ms
-    domain = _header(headers, "Host") or "127.0.0.1"
+    domain = header_value(headers, "Host") or "127.0.0.1"
     identity: dict[str, Any] = dict.fromkeys(_IDENTITY_FIELDS)
-    identity.update(sourceIp=source_ip, userAgent=_header(headers, "User-Agent"))
+    identity.update(sourceIp=source_ip, userAgent=header_value(headers, "User-Agent"))
     request_context: dict[str, Any] = {
         "resourceId": _resource_id(resource),
         "resourcePath": resource,
@@ -121,7 +121,8 @@ def proxy_event(
     }
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
+def header_value(headers: dict[str, str], name: str) -> str | None:
+    """A header's value whatever its case, as API Gateway and the authorizer read it."""
     return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
 
 

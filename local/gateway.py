@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local.events import proxy_event
+from local.events import header_value, proxy_event
 from local.openapi import DOCUMENT_URL, OpenApiSite
 from local.stack import DevRouteError, LocalStack
 from local.template import Route
@@ -97,7 +97,7 @@ class Gateway:
         claims = None
         if not route.public:
             assert self.stack.authorizer is not None
-            claims = self.stack.authorizer.claims(_header(headers, "Authorization"))
+            claims = self.stack.authorizer.claims(header_value(headers, "Authorization"))
             if claims is None:
                 return self._with_cors(UNAUTHORIZED)
         event = proxy_event(
@@ -164,11 +164,6 @@ class Gateway:
         if body is None:
             return ROUTE_NOT_FOUND
         return GatewayResponse(200, body, {"Content-Type": [content_type]})
-
-
-def _header(headers: dict[str, str], name: str) -> str | None:
-    lowered = name.lower()
-    return next((value for key, value in headers.items() if key.lower() == lowered), None)
 
 
 def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:

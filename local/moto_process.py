@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
 import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+
+from local.template import PROJECT_ROOT
 
 SENT_EMAILS_PATH = "/_local/ses/sent"
 
@@ -45,6 +49,9 @@ def serve(host: str, port: int) -> None:
 
     from local.aws import moto_as_aws
 
+    # Ctrl-C in the terminal reaches this process too: the stack stops it (closing our stdin) once it has
+    # stopped what talks to it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     moto_as_aws()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     app = _with_sent_emails(DomainDispatcherApplication(create_backend_app))
@@ -52,6 +59,7 @@ def serve(host: str, port: int) -> None:
     bound_host, bound_port = str(server.server_address[0]), int(server.server_address[1])
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(json.dumps({"url": f"http://{bound_host}:{bound_port}"}), flush=True)
+    os.dup2(2, 1)  # the stack reads one line only: anything moto prints later goes to stderr, not a full pipe
     sys.stdin.read()  # the stack closes our stdin (or dies): stop
     server.shutdown()
 
@@ -62,6 +70,7 @@ class MotoProcess:
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._process = subprocess.Popen(  # noqa: S603 - this interpreter, this module
             [sys.executable, "-m", "local.moto_process", host, str(port)],
+            cwd=PROJECT_ROOT,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -74,15 +83,16 @@ class MotoProcess:
         self.url: str = json.loads(line)["url"]
 
     def stop(self) -> None:
-        if self._process.poll() is not None:
-            return
         assert self._process.stdin is not None
-        self._process.stdin.close()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        assert self._process.stdout is not None
+        if self._process.poll() is None:
+            self._process.stdin.close()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process.stdout.close()
 
 
 if __name__ == "__main__":

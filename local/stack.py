@@ -57,7 +57,11 @@ class LocalStack:
     def start(self) -> None:
         self._start_simulators()
         server, endpoint_url = start_moto()
-        self.aws = provision(self.template, endpoint_url, server)
+        try:
+            self.aws = provision(self.template, endpoint_url, server)
+        except BaseException:
+            server.stop()  # nothing else holds it yet
+            raise
         self._store_stripe_secret()
         self._store_telegram_secret()
         if self.recaptcha:

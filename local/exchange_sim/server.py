@@ -32,13 +32,18 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
     request_queue_size = 1024  # a burst of new connections (a fan-out's workers) waits, not refused
 
     def __init__(
-        self, address: tuple[str, int], api: BinanceApi, faults: FaultInjector, weights: WeightCounter
+        self,
+        address: tuple[str, int],
+        api: BinanceApi,
+        faults: FaultInjector,
+        weights: WeightCounter,
+        requests: RequestLog,
     ) -> None:
         super().__init__(address, _Handler)
         self.api = api
         self.faults = faults
         self.weights = weights
-        self.requests = RequestLog()  # ``start_simulator`` hands in the simulator's own
+        self.requests = requests
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that timed out and closed its socket is part of the scenarios, not a server error.
@@ -49,9 +54,6 @@ class _SimulatorHTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    # No Nagle delay: headers and body are written separately, and on a keep-alive connection the
-    # second write would otherwise wait for the client's delayed ACK (~40 ms a request).
-    disable_nagle_algorithm = True
     server: _SimulatorHTTPServer
     server_version = "BinanceSimulator/1.0"
 
@@ -210,7 +212,6 @@ def start_simulator(
     """Serve ``simulator`` (a fresh one by default) on ``host:port`` (0 picks a free port)."""
     simulator = simulator or BinanceSimulator()
     server = _SimulatorHTTPServer(
-        (host, port), BinanceApi(simulator.engine), simulator.faults, simulator.weights
+        (host, port), BinanceApi(simulator.engine), simulator.faults, simulator.weights, simulator.requests
     )
-    server.requests = simulator.requests
     return RunningSimulator(simulator, server)

@@ -13,12 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.aws import (
-    indexed_gsi_queries,
-    provision_messaging,
-    serialize_dynamodb_writes,
-    sqs_sends_without_counting,
-)
+from local.aws import moto_as_aws, provision_messaging
 from local.seed import seed_reference_data
 from local.template import create_table_request, load_template
 from tests.support import STRIPE_API_KEY, STRIPE_WEBHOOK_SECRET, WEBHOOK_PATH, Billing, api_event, invoke
@@ -32,9 +27,7 @@ def aws(monkeypatch):
     from core.config import get_settings
 
     template = load_template()
-    serialize_dynamodb_writes()
-    indexed_gsi_queries()  # as the local stack's moto answers index queries
-    sqs_sends_without_counting()
+    moto_as_aws()  # the local stack's moto: atomic writes, index queries, uncounted sends
     with mock_aws():
         dynamodb = boto3.client("dynamodb")
         for table in template.tables():
