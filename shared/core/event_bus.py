@@ -18,9 +18,9 @@ TRADE_EVENTS_SOURCE = "trading-api.trades"
 
 @cache
 def _client() -> Any:
-    import boto3
+    from core.aws_clients import new_client
 
-    return boto3.client("events")
+    return new_client("events")
 
 
 class EventBridgePublisher:

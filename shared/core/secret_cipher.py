@@ -17,9 +17,9 @@ PURPOSE = "exchange-api-secret"
 
 @cache
 def _kms_client() -> Any:
-    import boto3
+    from core.aws_clients import new_client
 
-    return boto3.client("kms")
+    return new_client("kms")
 
 
 def _context(user_id: str, key_id: str) -> dict[str, str]:

@@ -17,9 +17,9 @@ IN_FLIGHT = 8  # SendMessageBatch calls at once (botocore's pool holds 10 connec
 
 @cache
 def _client() -> Any:
-    import boto3
+    from core.aws_clients import new_client
 
-    return boto3.client("sqs")
+    return new_client("sqs")
 
 
 def _send_batch(queue_url: str, chunk: Sequence[str]) -> int:

@@ -14,9 +14,6 @@ Siteverify that cannot be reached is a 503: nothing is done without a verdict.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +64,9 @@ def _site_secret(settings: Settings) -> str:
 
 
 def _siteverify(settings: Settings, token: str, remote_ip: str | None) -> dict[str, Any]:
+    import urllib.parse  # only where reCAPTCHA is on: no API function's init loads http.client for it
+    import urllib.request
+
     form = {"secret": _site_secret(settings), "response": token}
     if remote_ip:
         form["remoteip"] = remote_ip
@@ -94,7 +94,7 @@ def refusal(event: dict[str, Any]) -> Refusal | None:
     remote_ip = ((event.get("requestContext") or {}).get("identity") or {}).get("sourceIp")
     try:
         verdict = _siteverify(settings, token, remote_ip)
-    except (urllib.error.URLError, TimeoutError, ValueError) as error:
+    except (OSError, ValueError) as error:  # URLError and timeouts are OSErrors
         logger.warning("reCAPTCHA siteverify unreachable", extra={"error_type": type(error).__name__})
         return Refusal(503, "reCAPTCHA verification temporarily unavailable")
     score = verdict.get("score")

@@ -20,9 +20,9 @@ class CognitoUserDirectory:
 
     @cached_property
     def _client(self) -> Any:
-        import boto3
+        from core.aws_clients import new_client
 
-        return boto3.client("cognito-idp")
+        return new_client("cognito-idp")
 
     def email_of(self, user_id: str) -> str | None:
         """The user's verified email (the pool's username is the ``sub``), None for an unknown or disabled user."""

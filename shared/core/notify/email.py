@@ -42,9 +42,9 @@ class SesMailer:
 
     @cached_property
     def _client(self) -> Any:
-        import boto3
+        from core.aws_clients import new_client
 
-        return boto3.client("ses")
+        return new_client("ses")
 
     def send(self, message: OutgoingEmail) -> str:
         request: dict[str, Any] = {

@@ -112,7 +112,6 @@ class SharedPrices:
         self._prices: dict[str, tuple[float, float]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
-        self.reads = 0
 
     def mark(self, symbol: str, read: Callable[[], float]) -> float:
         with self._guard:
@@ -122,7 +121,6 @@ class SharedPrices:
             if cached is not None and self._clock() - cached[1] <= self._max_age:
                 return cached[0]
             price = read()
-            self.reads += 1
             self._prices[symbol] = (price, self._clock())
             return price
 
