@@ -152,6 +152,11 @@ class TradingAccount(ExchangeAccount, Protocol):
 
     def close_position(self, symbol: str, client_order_id: str) -> ExchangeOrder | None: ...
 
+    def flatten(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
+        """Cancels what could add to the position, closes it (reduce-only, ``client_order_id``), then cancels
+        its exits: a close that fails leaves the position with its stop. The closing order, or None if flat."""
+        ...
+
     def place(self, symbol: str, order: OrderSpec) -> ExchangeOrder:
         """Places the order; after a timeout or an unknown outcome, finds it by client order id first."""
         ...

@@ -588,3 +588,63 @@ def test_a_fault_at_any_step_leaves_the_position_protected_or_flat_and_a_retry_n
     _protected_or_flat(key)
     if first[0] == 200:
         assert again[1] == first[1]
+
+
+CLEAR_STEPS = [
+    "DELETE /fapi/v1/allOpenOrders",
+    "GET /fapi/v1/openAlgoOrders",
+    "GET /fapi/v2/positionRisk",
+    "POST /fapi/v1/order",
+    "DELETE /fapi/v1/algoOpenOrders",
+]
+
+
+@pytest.mark.parametrize("fault", ["503", "429"])
+@pytest.mark.parametrize("step", CLEAR_STEPS)
+def test_a_clear_that_fails_at_any_step_never_leaves_the_earlier_position_without_its_stop(
+    key, exchange, step, fault
+):
+    # Given a live trade, and an exchange that keeps failing one step of the clear a new order starts with
+    order(key, REFERENCE_ORDER, headers={"Idempotency-Key": "earlier"})
+    headers = {"Idempotency-Key": f"clear-{step}-{fault}"}
+    exchange.set_faults(match=step, **FAULTS[fault])
+    first = order(key, REFERENCE_ORDER, headers=headers)
+    exchange.set_faults()
+    # Then nothing of the new trade was placed (503), and the earlier position still has its stop: exits are
+    # cancelled only once the position is closed, so at worst its reduce-only exits outlive it
+    assert first[0] == 503, first
+    held = position(key)
+    if held is None:
+        assert all(o["reduceOnly"] for o in open_orders(key))
+    else:
+        assert held["contracts"] == 0.05
+        assert [o["amount"] for o in open_orders(key) if o["type"] == "stop"] == [0.05]
+    # When the client retries once the exchange answers; Then the symbol holds the new trade alone, protected
+    again = order(key, REFERENCE_ORDER, headers=headers)
+    assert again[0] == 200, again
+    assert position(key)["contracts"] == 0.05
+    assert sorted((o["type"], o["amount"]) for o in open_orders(key)) == [
+        ("stop", 0.05),
+        ("take_profit", 0.025),
+        ("take_profit", 0.025),
+    ]
+    history = call("GET", f"/v1/priv/exchange/order/{key}/history", user=USER_A, query=SYMBOL)[1]
+    assert len([o for o in history if not o["reduceOnly"]]) == 2  # the earlier entry and this one, once
+
+
+def test_cancelling_a_position_first_cancels_a_resting_trailing_entry_even_when_the_close_fails(
+    key, exchange
+):
+    # Given a trailing-stop entry resting in the conditional book (it takes no exits)
+    trailing = {"symbol": "BTC/USDT", "type": "TRAILING_STOP", "side": "BUY", "amount": 0.05}
+    status, body, _ = order(key, {**trailing, "price": 19100, "callbackRate": 1})
+    assert status == 200, body
+    assert [o["reduceOnly"] for o in open_orders(key)] == [False]
+    # When the user cancels the symbol while the exchange cannot read the position
+    exchange.set_faults(match="GET /fapi/v2/positionRisk", error_rate=1.0, status=503)
+    status, _, _ = call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)
+    exchange.set_faults()
+    # Then the entry is gone before the close was tried: it cannot open a position nobody protects
+    assert status == 503
+    assert open_orders(key) == []
+    assert position(key) is None

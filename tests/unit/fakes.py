@@ -99,6 +99,21 @@ class FakeExchange:
         if order is not None and order.status == "open":
             order.status = "canceled"
 
+    def flatten(self, symbol, client_order_id):
+        """As the adapter: what could add to the position goes, the position is closed, then its exits."""
+        self._check()
+        self.calls.append("cancel_entries")
+        for order in self.orders.values():
+            if order.status == "open" and not order.reduce_only:
+                order.status = "canceled"
+        closed = self.close_position(symbol, client_order_id)
+        self._check()
+        self.calls.append("cancel_exits")
+        for order in self.orders.values():
+            if order.status == "open":
+                order.status = "canceled"
+        return closed
+
     def close_position(self, symbol, client_order_id):
         self._check()
         self.calls.append("close")

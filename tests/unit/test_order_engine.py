@@ -77,7 +77,7 @@ def test_a_refused_stop_cancels_everything_and_closes_the_position():
         saga.place(exchange)
     assert exchange.calls.count("place:stop_limit") == 1  # a refusal is final; only unavailability is retried
     assert "place:take_profit" not in exchange.calls
-    assert exchange.calls[-2:] == ["cancel_all", "close"]
+    assert exchange.calls[-3:] == ["cancel_entries", "close", "cancel_exits"]
     assert exchange.position_size == 0
     assert saga.record().state is TradeState.COMPENSATED
     assert saga.metrics.counts == {"Compensations": 1}
@@ -137,7 +137,7 @@ def test_a_retry_after_a_crash_resumes_from_the_exchange_without_clearing_or_pla
     # When the client retries with the same Idempotency-Key
     placed = saga.place(exchange, ids=ids)
     # Then the trade resumes: no clearing, no second entry, the exits placed, a live protected trade
-    assert "cancel_all" not in exchange.calls
+    assert "cancel_entries" not in exchange.calls
     assert exchange.calls.count("place:market") == 0
     assert [o.type for o in placed.orders] == ["market", "take_profit", "take_profit", "stop_limit"]
     assert saga.record(ids.trade_id).state is TradeState.OPEN
@@ -165,12 +165,12 @@ def test_a_retry_of_an_open_trade_returns_its_orders_and_places_nothing():
 
 def test_an_unreachable_exchange_during_compensation_leaves_the_record_for_the_monitor():
     class Unreachable(FakeExchange):
-        def cancel_all_orders(self, symbol):
+        def flatten(self, symbol, client_order_id):
             if "place:market" in self.calls:
                 from core.errors import ServiceUnavailableError
 
                 raise ServiceUnavailableError
-            super().cancel_all_orders(symbol)
+            return super().flatten(symbol, client_order_id)
 
     saga = Saga()
     with pytest.raises(ExchangeBadRequest):

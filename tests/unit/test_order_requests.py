@@ -77,7 +77,7 @@ def test_a_position_held_outside_our_records_is_cleared_first():
     exchange.position_size = 0.2
     saga.place(exchange)
     # Then the full clear runs before the entry, and only the new position is left
-    assert exchange.calls[:3] == ["account", "cancel_all", "close"]
+    assert exchange.calls[:4] == ["account", "cancel_entries", "close", "cancel_exits"]
     assert exchange.position_size == pytest.approx(0.05)
 
 
@@ -95,7 +95,7 @@ def test_our_own_leftover_exits_are_cancelled_even_when_the_account_read_shows_n
     saga.place(exchange, trade_id="second", snapshot=IDLE)
     # Then our record of the first trade makes the clear run, without reading the account: no old exit
     # is left next to the new position
-    assert exchange.calls[:2] == ["cancel_all", "close"]
+    assert exchange.calls[:3] == ["cancel_entries", "close", "cancel_exits"]
     assert "account" not in exchange.calls
     new_exits = {o.client_order_id for o in exchange.orders.values() if o.is_open}
     assert new_exits == {"msecondt1", "msecondt2", "mseconds"}
@@ -106,15 +106,15 @@ def test_an_unfinished_trade_of_ours_makes_the_clear_run():
     exchange, saga = CountingExchange(), Saga()
     crashing = CountingExchange(crash_on=OrderKind.STOP_LIMIT)
 
-    def unreachable(symbol):
+    def unreachable(symbol, client_order_id):
         raise ServiceUnavailableError
 
-    crashing.cancel_all_orders = unreachable  # type: ignore[method-assign]
+    crashing.flatten = unreachable  # type: ignore[method-assign]
     with pytest.raises(ExchangeBadRequest):
         saga.place(crashing, trade_id="broken")  # its compensation could not reach the exchange
     assert saga.trades.records["broken"].state.unfinished
     saga.place(exchange, trade_id="next", snapshot=IDLE)
-    assert exchange.calls[:2] == ["cancel_all", "close"]
+    assert exchange.calls[:3] == ["cancel_entries", "close", "cancel_exits"]
 
 
 def test_a_resumed_trade_looks_its_orders_up_before_sending_any():

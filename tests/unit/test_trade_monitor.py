@@ -192,19 +192,19 @@ def test_a_compensation_that_failed_is_completed_so_the_433_the_user_got_is_true
     # Given a stop the exchange refused, and an exchange unreachable while the order was being undone
     world = World()
     world.exchange.failing = {OrderKind.STOP_MARKET}
-    real_cancel = world.exchange.cancel_all_orders
+    real_flatten = world.exchange.flatten
 
-    def unreachable_after_entry(symbol):
+    def unreachable_after_entry(symbol, client_order_id):
         if "place:market" in world.exchange.calls:
             from core.errors import ServiceUnavailableError
 
             raise ServiceUnavailableError
-        real_cancel(symbol)
+        return real_flatten(symbol, client_order_id)
 
-    world.exchange.cancel_all_orders = unreachable_after_entry  # type: ignore[method-assign]
+    world.exchange.flatten = unreachable_after_entry  # type: ignore[method-assign]
     with pytest.raises(ExchangeBadRequest):
         world.place()
-    world.exchange.cancel_all_orders = real_cancel  # type: ignore[method-assign]
+    world.exchange.flatten = real_flatten  # type: ignore[method-assign]
     assert world.exchange.position_size == 0.05
     # When the monitor finds the stale record
     world.clock[0] += 10**13
@@ -216,7 +216,7 @@ def test_a_compensation_that_failed_is_completed_so_the_433_the_user_got_is_true
 
 
 def test_a_request_killed_while_clearing_the_symbol_leaves_no_position_without_its_stop():
-    # Given a live trade, and a new order whose process dies after cancelling its exits, before the close
+    # Given a live trade, and a new order whose process dies while closing its position
     world = World()
     world.place("first")
     real_close = world.exchange.close_position
@@ -229,7 +229,12 @@ def test_a_request_killed_while_clearing_the_symbol_leaves_no_position_without_i
         world.place("second")
     world.exchange.close_position = real_close  # type: ignore[method-assign]
     assert world.exchange.position_size == 0.05
-    assert not world.exchange.open_orders("BTC/USDT")  # the first trade's exits are gone
+    # the first trade's position keeps its stop and its take-profits: exits go only after the close
+    assert sorted(o.type for o in world.exchange.open_orders("BTC/USDT")) == [
+        "stop_market",
+        "take_profit",
+        "take_profit",
+    ]
     # When the monitor finds the stale record
     world.clock[0] += 10**13
     world.monitor.run()

@@ -282,8 +282,7 @@ class FanOutWorker:
         signal = trigger.signal
         symbol = follow.symbol
         if signal.action is SignalAction.CLOSE:
-            account.cancel_all_orders(symbol)
-            closed = account.close_position(
+            closed = account.flatten(
                 symbol,
                 ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:close", Origin.STRATEGY).close,
             )

@@ -5,14 +5,15 @@
 2. **Record** the trade (state PENDING) before the first exchange call. Its trade id comes from the
    request's Idempotency-Key (or the strategy trigger and follow), so a retry meets its first attempt:
    a finished one answers as it did then; an unfinished one resumes from what is on the exchange.
-3. **Clear** the symbol (its orders cancelled, its position closed) when it holds anything, then place
+3. **Clear** the symbol when it holds anything (``TradingAccount.flatten``: what could add to the position
+   is cancelled, the position closed, and only then its exits, so a close that fails leaves its stop), then place
    the **entry** (ENTERING), then the **stop** (retried while the error is temporary), then the
    **take-profits** side by side (PROTECTING), each recorded before it is sent (what it returned is written with the
    next step: one record write per send). A fresh trade sends each order once without looking it up
    first: its record is written before each send, so only a resumed trade (or a retried stop) needs to
    look its orders up by client order id.
-4. Any failure after the symbol is touched, of whatever kind, **compensates**: every order on the symbol
-   is cancelled and the position closed (COMPENSATED, answered 433 1500). If even that fails, the record
+4. Any failure after the symbol is touched, of whatever kind, **compensates**: the symbol is flattened
+   the same way (COMPENSATED, answered 433 1500). If even that fails, the record
    stays unfinished and the trade monitor repairs it; a metric and an alarm say so.
 5. The answer is 200 only for a live trade with every exit it asked for (OPEN); ``Order Placed`` is
    published then.
@@ -382,7 +383,7 @@ class OrderEngine:
         snapshot: AccountSnapshot | None,
     ) -> None:
         """Skipped when neither our records nor the account read show anything on the symbol (see the
-        module's docstring); otherwise both books are cancelled and the position closed."""
+        module's docstring); otherwise the symbol is flattened (its position closed before its exits go)."""
         earlier = self._earlier_trades(record.key_id, record.symbol, record.trade_id)  # ours is recorded now
         if not earlier:
             if snapshot is None:
@@ -391,8 +392,7 @@ class OrderEngine:
                 record.journal.append(JournalEntry(at=iso_now(), step="symbol already clear"))
                 return
         self._trades.save(record)  # the clear is the first send: recorded before it goes out
-        account.cancel_all_orders(record.symbol)
-        closed = account.close_position(record.symbol, ids.clear)
+        closed = account.flatten(record.symbol, ids.clear)
         self.end_replaced_trades(record.key_id, record.symbol, closed, keep=record.trade_id, trades=earlier)
         if closed is not None:
             record.orders.append(
@@ -439,7 +439,7 @@ class OrderEngine:
         reason: str,
         unavailable: bool = False,
     ) -> None:
-        """Cancels every order of the symbol and closes its position; a retry of the request answers with
+        """Flattens the symbol (entries cancelled, position closed, then exits); a retry of the request answers with
         ``record.failure``: 503 when the exchange was unavailable, else 1500."""
         self._counter.count("Compensations")
         record.failure = UNAVAILABLE if unavailable else ExchangeBadRequest.code
@@ -447,8 +447,7 @@ class OrderEngine:
             record, record.state, "compensate", f"{reason}: cancelling every order and closing the position"
         )
         try:
-            account.cancel_all_orders(record.symbol)
-            closed = account.close_position(record.symbol, ids.close)
+            closed = account.flatten(record.symbol, ids.close)
         except Exception as error:
             # Nothing more can be done from here: the record stays unfinished for the monitor to repair.
             self._counter.count("CompensationsFailed")

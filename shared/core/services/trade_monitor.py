@@ -390,10 +390,7 @@ class TradeMonitor:
                 "repair: stop refused, closing",
                 extra={"trade_id": record.trade_id, "error_type": type(error).__name__},
             )
-            account.cancel_all_orders(record.symbol)
-            account.close_position(
-                record.symbol, ClientOrderIds.of_trade(record.trade_id, record.origin).close
-            )
+            account.flatten(record.symbol, ClientOrderIds.of_trade(record.trade_id, record.origin).close)
             action = "closed the position: its stop could not be placed"
         self._repaired(record, problem, action, report)
 
@@ -434,8 +431,7 @@ class TradeMonitor:
         if record.failure is not None or (entry is None and touched):
             # The request answered that the trade was undone (its compensation then failed), or it died while
             # clearing the symbol (an earlier position may have lost its exits): finish the clearing.
-            account.cancel_all_orders(record.symbol)
-            account.close_position(record.symbol, ids.close)
+            account.flatten(record.symbol, ids.close)
             record.state = TradeState.COMPENSATED if record.failure is not None else TradeState.FAILED
             self._save(
                 record, "finished by the monitor", "the symbol's orders cancelled and its position closed"
@@ -480,8 +476,7 @@ class TradeMonitor:
                 "repair: exits refused, closing",
                 extra={"trade_id": record.trade_id, "error_type": type(error).__name__},
             )
-            account.cancel_all_orders(record.symbol)
-            account.close_position(record.symbol, ids.close)
+            account.flatten(record.symbol, ids.close)
             record.state = TradeState.COMPENSATED
             record.failure = "1500"
             self._save(record, "finished by the monitor", "the exits could not be placed: closed")

@@ -65,12 +65,12 @@ class TradingService:
         )
 
     def cancel_position(self, user_id: str, key_id: str, symbol: str) -> None:
-        """Cancels every open and conditional order on the symbol, then closes the position (reduce-only).
+        """Flattens the symbol: what could add to the position is cancelled, the position closed (reduce-only),
+        then its exits, so a close the exchange refuses leaves the position with its stop.
 
         The trades open on the symbol end with it (reason MANUAL)."""
         key, account = self._accounts.trading(user_id, key_id, futures_only, trading_allowed)
-        account.cancel_all_orders(symbol)
-        closed = account.close_position(symbol, ClientOrderIds.for_request(user_id, key.id, None).close)
+        closed = account.flatten(symbol, ClientOrderIds.for_request(user_id, key.id, None).close)
         self._engine.end_replaced_trades(key.id, symbol, closed)
 
     def place_manual_order(

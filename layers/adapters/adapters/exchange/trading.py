@@ -187,6 +187,29 @@ class BinanceTradingAccount(BinanceAccount):
             if self.futures:
                 self.client.cancel_all_orders(market, {"trigger": True})
 
+    def flatten(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
+        """Leaves the symbol flat with nothing open, in the order that keeps a position covered until it is
+        gone: first whatever could add to it (the regular book, then the conditional orders that do not only
+        reduce, such as a trailing entry), then the position (reduce-only market), and only then its
+        conditional exits. A close that fails leaves the stop on the book.
+
+        USD-M: DELETE allOpenOrders, GET openAlgoOrders (and a DELETE per conditional entry), the position
+        and its closing order, DELETE algoOpenOrders."""
+        market = self._symbol(symbol)
+        with exchange_errors():
+            with suppress(ccxt_errors().OrderNotFound):  # nothing was open
+                self.client.cancel_all_orders(market)
+            if self.futures:
+                for raw in self.client.fetch_open_orders(market, None, None, {"trigger": True}):
+                    entry = to_order(raw, conditional=True)
+                    if not entry.reduce_only and entry.client_order_id:
+                        self.cancel_order(symbol, entry.client_order_id, conditional=True)
+        closed = self.close_position(symbol, client_order_id)
+        if self.futures:
+            with exchange_errors():
+                self.client.cancel_all_orders(market, {"trigger": True})
+        return closed
+
     def cancel_order(self, symbol: str, client_order_id: str, conditional: bool) -> None:
         params: dict[str, Any] = {"clientOrderId": client_order_id}
         if conditional:
