@@ -3,6 +3,7 @@
     python layers/trim.py keep-modules SITE PACKAGE LIST   # only LIST's modules of PACKAGE stay
     python layers/trim.py keep-services SITE LIST          # only LIST's botocore service models stay
     python layers/trim.py drop SITE PATH...                # remove these paths under SITE
+    python layers/trim.py lazy-init SITE PACKAGE...        # these packages import their names on first use
 
 A LIST file has one entry a line; ``#`` starts a comment. Standard library only: it runs with the build's
 Python before anything is installed for it.
@@ -10,6 +11,7 @@ Python before anything is installed for it.
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 from pathlib import Path
@@ -65,6 +67,65 @@ def drop(site: Path, paths: list[str]) -> None:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
+LAZY_INIT = '''"""{doc}
+
+Rewritten by layers/trim.py lazy-init: each name is imported from its module on first use (PEP 562), not all
+of them when the package is imported; the names, ``__all__`` and the modules are the package's own."""
+
+import importlib
+
+__all__ = {names!r}
+_SOURCES = {sources!r}
+
+
+def __getattr__(name):
+    source = _SOURCES.get(name)
+    if source is None:
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+    value = getattr(importlib.import_module(source, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted({{*globals(), *_SOURCES}})
+'''
+
+
+def lazy_init(site: Path, package: str) -> None:
+    """Rewrites ``package/__init__.py``, which must only re-export names (a docstring, ``from M import N``
+    and ``__all__``: anything else fails the build), so that a function importing one of its modules
+    (``aws_lambda_powertools.event_handler.api_gateway``) no longer imports all the others with it."""
+    path = site / Path(*package.split(".")) / "__init__.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    doc, sources, names = ast.get_docstring(tree) or package, {}, None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            continue
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and not any(a.asname or a.name == "*" for a in node.names)
+        ):
+            module = "." * node.level + node.module
+            sources.update({alias.name: module for alias in node.names})
+        elif (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["__all__"]
+            and isinstance(node.value, ast.List | ast.Tuple)
+        ):
+            names = [ast.literal_eval(element) for element in node.value.elts]
+        else:
+            raise SystemExit(f"{path}:{node.lineno}: not a plain re-export; lazy-init would change it")
+    if names is None or set(names) - set(sources):
+        raise SystemExit(f"{path}: __all__ is missing or names what it does not import")
+    path.write_text(LAZY_INIT.format(doc=doc.strip(), names=names, sources=sources), encoding="utf-8")
+
+
 def main(argv: list[str]) -> None:
     command, site, *rest = argv
     if command == "keep-modules":
@@ -75,6 +136,9 @@ def main(argv: list[str]) -> None:
         keep_services(Path(site), read_list(Path(listing)))
     elif command == "drop":
         drop(Path(site), rest)
+    elif command == "lazy-init":
+        for package in rest:
+            lazy_init(Path(site), package)
     else:
         raise SystemExit(__doc__)
 
