@@ -9,9 +9,12 @@ the exchange, Stripe and Telegram clients send through). Outside Lambda, or with
 ``POWERTOOLS_TRACE_DISABLED``, the X-Ray SDK is not even imported (about 0.1 s in Lambda, 0.35 s outside,
 where it builds a sampling client): the local stack's and the tests' processes start without it.
 
-botocore is patched when it is first imported, not at init: patching it imports it (about 45 ms), and a
-function loads botocore only once its first request reaches DynamoDB, SQS or KMS (``core.wiring``), so its
-cold start no longer pays for it twice. Every AWS call is traced all the same.
+Nothing is patched at init: each library is patched when its module is first imported. Patching imports
+what it patches (botocore about 45 ms, urllib3 for ``http.client`` about 12 ms), and a function loads
+botocore only once its first request reaches DynamoDB, SQS or KMS (``core.wiring``) and an HTTP client only
+once it calls the exchange, Stripe, Telegram or reCAPTCHA, so its cold start no longer pays for them twice.
+Every AWS call and every HTTP request is traced all the same: every HTTP client here goes through urllib3
+(ccxt and Stripe through requests, Telegram directly) or ``urllib.request`` (reCAPTCHA).
 """
 
 import os
@@ -25,11 +28,13 @@ logger = Logger(log_uncaught_exceptions=True)
 metrics = Metrics(namespace="TradingApi")
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
-# Patched at init; botocore (AWS calls) is patched as its client module is imported (Powertools imports
-# the botocore package itself, for its user agent, but not the client).
-TRACED_AT_INIT = ("httplib",)
-TRACED_ON_IMPORT = "botocore"
-TRACED_ON_IMPORT_OF = "botocore.client"
+# The tracer's module to patch, by the module whose first import patches it. Powertools imports the
+# botocore package itself, for its user agent, but not its client.
+TRACED_ON_IMPORT = {
+    "botocore.client": "botocore",
+    "urllib3.connection": "httplib",
+    "urllib.request": "httplib",
+}
 
 
 def _tracing_enabled() -> bool:
@@ -44,17 +49,27 @@ def traced(handler: Handler) -> Handler:
     import wrapt
     from aws_lambda_powertools import Tracer
 
-    tracer = Tracer(patch_modules=TRACED_AT_INIT)
+    tracer = Tracer(patch_modules=())
+    patched: set[str] = set()
 
-    def patch_botocore(client_module: Any) -> None:
-        import botocore
+    def patcher(traced_module: str) -> Callable[[Any], None]:
+        def patch(imported: Any) -> None:
+            # Once: patching http.client after urllib.request imports urllib3, whose hook must not start again.
+            if traced_module in patched:
+                return
+            patched.add(traced_module)
+            if traced_module == "botocore":
+                import botocore
 
-        # The hook runs before the import binds the submodule to its package; the patch reads it from there.
-        botocore.client = client_module
-        tracer.patch([TRACED_ON_IMPORT])
+                # The hook runs before the import binds the submodule to its package; the patch reads it there.
+                botocore.client = imported
+            tracer.patch([traced_module])
 
-    # Runs at once when botocore's client is already loaded, else right after its import.
-    wrapt.register_post_import_hook(patch_botocore, TRACED_ON_IMPORT_OF)
+        return patch
+
+    for imported_module, traced_module in TRACED_ON_IMPORT.items():
+        # Runs at once when the module is already loaded, else right after its import.
+        wrapt.register_post_import_hook(patcher(traced_module), imported_module)
     # Responses carry users' data: the tracer keeps only timings, names and errors.
     return cast(Handler, tracer.capture_lambda_handler(handler, capture_response=False))
 

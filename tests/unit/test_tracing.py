@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from local.template import PROJECT_ROOT
 
 TRACED_HANDLER = """
@@ -28,6 +30,16 @@ traced_call = hasattr(botocore.client.BaseClient._make_api_call, "__wrapped__")
 print(loaded_at_init, traced_call,""",
 )
 
+# Its first HTTP client (urllib3: ccxt, Stripe, Telegram; urllib.request: reCAPTCHA) patches http.client.
+HTTP_AFTER_INIT = TRACED_HANDLER.replace(
+    "print(",
+    """loaded_at_init = "urllib3" in sys.modules or "http.client" in sys.modules
+import CLIENT
+import http.client
+traced_send = hasattr(http.client.HTTPConnection._send_request, "__wrapped__")
+print(loaded_at_init, traced_send,""",
+)
+
 
 def _run(environment: dict[str, str], code: str = TRACED_HANDLER) -> str:
     result = subprocess.run(
@@ -46,8 +58,8 @@ def test_outside_lambda_the_handler_is_itself_and_the_sdk_is_not_imported():
     assert _run({}) == "False False"
 
 
-def test_in_a_deployed_function_the_handler_is_captured_with_boto_and_http_patched():
-    # Lambda sets LAMBDA_TASK_ROOT: the tracer wraps the handler, with the X-Ray SDK loaded and patching.
+def test_in_a_deployed_function_the_handler_is_captured_by_the_tracer():
+    # Lambda sets LAMBDA_TASK_ROOT: the tracer wraps the handler, with the X-Ray SDK loaded.
     assert _run({"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f"}) == "True True"
 
 
@@ -62,6 +74,12 @@ def test_botocore_loaded_before_the_handler_is_patched_at_once():
         "from core.observability", "import botocore.client\nfrom core.observability"
     )
     assert _run(deployed, early) == "True True True True"
+
+
+@pytest.mark.parametrize("client", ["urllib3", "urllib.request"])
+def test_http_is_patched_when_the_first_http_client_is_imported_not_at_init(client):
+    deployed = {"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f"}
+    assert _run(deployed, HTTP_AFTER_INIT.replace("CLIENT", client)) == "False True True True"
 
 
 def test_the_disable_switch_wins():
