@@ -19,12 +19,13 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, O
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import BusinessRuleError
+from core.models.base import Model
 
 # Codes are four digits, with a letter where one number covers two refusals (2129a, 2129b).
 BUSINESS_ERROR_PATTERN = r"^.+ \([0-9]{4}[a-z]?\)$"
 
 
-class MessageBody(BaseModel):
+class MessageBody(Model):
     """The body of 400, 401, 404, 409, 413, 429, 500 and 503."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"message": "route not found"}]})
@@ -32,7 +33,7 @@ class MessageBody(BaseModel):
     message: str = Field(description="What went wrong, for people (never a stack trace or a secret)")
 
 
-class FieldErrorOut(BaseModel):
+class FieldErrorOut(Model):
     value: Any = Field(default=None, description="The value sent, as sent (null when the field is missing)")
     msg: str = Field(description="What is wrong with it, e.g. must be valid exchange symbol")
     param: str = Field(
@@ -42,7 +43,7 @@ class FieldErrorOut(BaseModel):
     location: Literal["body", "query", "params", "headers"] = Field(description="Where the field was sent")
 
 
-class FieldErrorsBody(BaseModel):
+class FieldErrorsBody(Model):
     """The body of 422: every invalid field at once."""
 
     model_config = ConfigDict(
@@ -65,7 +66,7 @@ class FieldErrorsBody(BaseModel):
     errors: list[FieldErrorOut] = Field(min_length=1)
 
 
-class BusinessErrorBody(BaseModel):
+class BusinessErrorBody(Model):
     """The body of 433: a business rule, the exchange or Stripe refused the request."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"error": "invalid exchange symbol (1300)"}]})

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from core.models.base import Model
 
 
-class Plan(BaseModel):
+class Plan(Model):
     """A subscription plan and the limits it grants. Private plans are assigned, never listed or sold."""
 
     id: str
@@ -18,7 +18,7 @@ class Plan(BaseModel):
     stripe_price_id: str | None = None
 
 
-class RiskProfile(BaseModel):
+class RiskProfile(Model):
     """The share of equity a follower risks on one strategy trade."""
 
     id: str
@@ -28,7 +28,7 @@ class RiskProfile(BaseModel):
     updated_at: str
 
 
-class Strategy(BaseModel):
+class Strategy(Model):
     id: str
     active: bool
     name: str

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from core.models.base import Model
 
 
 class ExchangeId(StrEnum):
@@ -29,7 +31,7 @@ class KeyStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class ExchangeKey(BaseModel):
+class ExchangeKey(Model):
     id: str
     user_id: str
     exchange_id: ExchangeId
@@ -46,7 +48,7 @@ class ExchangeKey(BaseModel):
     balance_date: str | None = None
 
 
-class Balance(BaseModel):
+class Balance(Model):
     """Amounts per asset, as the exchange reports them."""
 
     free: dict[str, float] = Field(default_factory=dict)
@@ -54,7 +56,7 @@ class Balance(BaseModel):
     total: dict[str, float] = Field(default_factory=dict)
 
 
-class KeyPermissions(BaseModel):
+class KeyPermissions(Model):
     can_read: bool
     can_trade_spot: bool
     can_trade_futures: bool
@@ -62,7 +64,7 @@ class KeyPermissions(BaseModel):
     ip_restricted: bool
 
 
-class BalanceSnapshot(BaseModel):
+class BalanceSnapshot(Model):
     key_id: str
     date: str
     total_usd: float
@@ -71,7 +73,7 @@ class BalanceSnapshot(BaseModel):
 SnapshotPurpose = Literal["DAILY", "EQUITY"]
 
 
-class SnapshotOrder(BaseModel):
+class SnapshotOrder(Model):
     """One message of the snapshot queue: take ``date``'s snapshot of one key (DAILY), or read its account
     into the fan-out's equity cache (EQUITY: an AUTOMATED key, so that a signal sizes it without a read)."""
 

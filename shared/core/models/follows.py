@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from core.models.base import Model
 
 
-class Follow(BaseModel):
+class Follow(Model):
     """The key's exchange and symbol are the strategy's when the follow is made: a follow switches only to
     a strategy of the same exchange and symbol, so they never change (and a symbol is followed once per key)."""
 
@@ -21,7 +21,7 @@ class Follow(BaseModel):
     updated_at: str
 
 
-class FollowChange(BaseModel):
+class FollowChange(Model):
     """What an update asks for; ``None`` leaves a field as it is."""
 
     active: bool | None = None

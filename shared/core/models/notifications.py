@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from core.models.base import Model
 
 # The settings' fields in the reference's order, with the defaults that count while nothing is stored:
 # email on, Telegram off, reports on.
@@ -21,7 +21,7 @@ SETTING_DEFAULTS: dict[str, bool] = {
 TELEGRAM_SETTINGS = ("telegram_new_order", "telegram_take_profit", "telegram_stop_loss")
 
 
-class NotificationSettings(BaseModel):
+class NotificationSettings(Model):
     weekly_report: bool = True
     monthly_report: bool = True
     email_new_order: bool = True
@@ -37,7 +37,7 @@ class NotificationSettings(BaseModel):
         return bool(getattr(self, setting))
 
 
-class AlertMethod(BaseModel):
+class AlertMethod(Model):
     """The user's Telegram link: the code that links a chat, and the chat once linked."""
 
     user_id: str

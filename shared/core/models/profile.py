@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from core.models.base import Model
 
 
-class Profile(BaseModel):
+class Profile(Model):
     first_name: str | None = None
     last_name: str | None = None
     country: str | None = None

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from core.models.base import Model
 from core.models.trading import EntryType, Side, StopTriggerType
 
 
@@ -28,7 +29,7 @@ class SkipReason(StrEnum):
     INSUFFICIENT_MARGIN = "INSUFFICIENT_MARGIN"
 
 
-class Signal(BaseModel):
+class Signal(Model):
     """A checked signal: a manual order without an amount, plus how to fan it out."""
 
     action: SignalAction = SignalAction.OPEN
@@ -46,7 +47,7 @@ class Signal(BaseModel):
     move_stop_to_entry_after_take_profit: bool = False
 
 
-class Trigger(BaseModel):
+class Trigger(Model):
     """``StrategyAutomatedTrigger``: one signal of one strategy, recorded before it fans out."""
 
     id: str
@@ -57,7 +58,7 @@ class Trigger(BaseModel):
     dispatched: bool = False  # every message is on the queue
 
 
-class FollowerOutcome(BaseModel):
+class FollowerOutcome(Model):
     trigger_id: str
     follow_id: str
     key_id: str
@@ -68,7 +69,7 @@ class FollowerOutcome(BaseModel):
     trade_id: str | None = None
 
 
-class FanOutOrder(BaseModel):
+class FanOutOrder(Model):
     """One queue message: one trigger on one follower's account (or, without a follow, the track record)."""
 
     trigger_id: str

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from core.models.base import Model
 from core.models.trading import CloseReason, EntryType, Side
 
 # Binance USD-M's standard taker fee, charged on the entry and on each exit.
@@ -18,14 +19,14 @@ class Interval(StrEnum):
     MONTH = "1M"
 
 
-class StrategyExit(BaseModel):
+class StrategyExit(Model):
     price: float
     fraction: float  # of the trade's size
     reason: CloseReason
     at: str
 
 
-class StrategyTrade(BaseModel):
+class StrategyTrade(Model):
     strategy_id: str
     trade_id: str  # the trigger that opened it
     side: Side
@@ -62,7 +63,7 @@ class StrategyTrade(BaseModel):
         return (self.return_fraction or 0.0) > 0
 
 
-class PeriodStatistics(BaseModel):
+class PeriodStatistics(Model):
     start: str  # inclusive, YYYY-MM-DD
     end_at: str  # exclusive
     net_profit_percent: float | None

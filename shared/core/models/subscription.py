@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel
+from core.models.base import Model
 
 
 class PaymentType(StrEnum):
     STRIPE = "STRIPE"
 
 
-class UserSubscription(BaseModel):
+class UserSubscription(Model):
     """The plan a user holds now. Written by the payment provider's webhooks (or the local stack's token route)."""
 
     plan_id: str

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from core.models.base import Model
 
 
 class EntryType(StrEnum):
@@ -63,7 +65,7 @@ class OrderKind(StrEnum):
         }
 
 
-class OrderSpec(BaseModel):
+class OrderSpec(Model):
     """One order to send: the exchange adapter turns it into the exchange's own parameters."""
 
     kind: OrderKind
@@ -80,7 +82,7 @@ def _steps(value: Decimal, step: Decimal, rounding: str) -> Decimal:
     return (value / step).to_integral_value(rounding=rounding) * step
 
 
-class MarketRules(BaseModel):
+class MarketRules(Model):
     """What the exchange accepts for one market (Binance's symbol filters), checked before anything is sent."""
 
     amount_step: Decimal
@@ -109,7 +111,7 @@ class MarketRules(BaseModel):
         return low, high
 
 
-class OrderRequest(BaseModel):
+class OrderRequest(Model):
     """An entry with its take-profit ladder and stop, whoever asked for it."""
 
     symbol: str
@@ -130,12 +132,12 @@ class OrderRequest(BaseModel):
 # ---------------------------------------------------------------- what the exchange holds
 
 
-class ExchangeFee(BaseModel):
+class ExchangeFee(Model):
     cost: float | None = None
     currency: str | None = None
 
 
-class ExchangeOrder(BaseModel):
+class ExchangeOrder(Model):
     """An order on the exchange, in the unified shape the API answers with (Binance's type names)."""
 
     id: str | None
@@ -169,7 +171,7 @@ class ExchangeOrder(BaseModel):
         return self.status == "closed"
 
 
-class ExchangeFill(BaseModel):
+class ExchangeFill(Model):
     """One execution of an order (a "trade" in ccxt's words)."""
 
     id: str | None
@@ -187,7 +189,7 @@ class ExchangeFill(BaseModel):
     fees: list[ExchangeFee] = Field(default_factory=list)
 
 
-class ExchangePosition(BaseModel):
+class ExchangePosition(Model):
     symbol: str
     side: str | None = None  # long, short
     contracts: float = 0.0
@@ -220,7 +222,7 @@ class AccountSnapshot:
     read_at_ms: int
 
 
-class Candle(BaseModel):
+class Candle(Model):
     """One period of a market's trading (a 1-minute candle)."""
 
     open_ms: int
@@ -230,7 +232,7 @@ class Candle(BaseModel):
     close: float
 
 
-class PriceRange(BaseModel):
+class PriceRange(Model):
     """The lowest and highest price a market traded at over a period (from its candles)."""
 
     low: float
@@ -272,7 +274,7 @@ class CloseReason(StrEnum):
     LIQUIDATION = "LIQUIDATION"
 
 
-class PlacedOrder(BaseModel):
+class PlacedOrder(Model):
     """An order of the trade as recorded: planned (no id yet) or placed."""
 
     role: str  # entry, take_profit_<n>, stop, clear, close, repair
@@ -287,13 +289,13 @@ class PlacedOrder(BaseModel):
     conditional: bool = False
 
 
-class JournalEntry(BaseModel):
+class JournalEntry(Model):
     at: str
     step: str  # what happened: "send entry", "entry placed", "compensate", "repair" ...
     detail: str | None = None
 
 
-class TradeRecord(BaseModel):
+class TradeRecord(Model):
     """A trade's whole life: what was asked, every order sent, every compensation, repair and fill, the outcome.
 
     Written before the first exchange call and after each step (the journal), so the monitor can

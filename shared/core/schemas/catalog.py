@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from core.models.base import Model
 from core.models.catalog import Plan, RiskProfile, Strategy
 from core.schemas.types import JsonNumber
 
 
-class PlanOut(BaseModel):
+class PlanOut(Model):
     id: str = Field(description="SUBSCRIPTION_ID")
     name: str = Field(description="Subscription name")
     monthlyPriceUSD: JsonNumber = Field(description="Subscription monthly price in USD")
@@ -26,11 +27,11 @@ class PlanOut(BaseModel):
         )
 
 
-class PlanList(BaseModel):
+class PlanList(Model):
     items: list[PlanOut]
 
 
-class RiskProfileOut(BaseModel):
+class RiskProfileOut(Model):
     id: str = Field(description="STRATEGY_PROFILE_ID")
     name: str = Field(description="Strategy profile name")
     percentage: JsonNumber = Field(description="Risk of equity per trade, in percent")
@@ -48,11 +49,11 @@ class RiskProfileOut(BaseModel):
         )
 
 
-class RiskProfileList(BaseModel):
+class RiskProfileList(Model):
     items: list[RiskProfileOut]
 
 
-class StrategyOut(BaseModel):
+class StrategyOut(Model):
     id: str = Field(description="STRATEGY_ID")
     active: bool = Field(description="Strategy active status")
     name: str = Field(description="Strategy display name")
@@ -76,5 +77,5 @@ class StrategyOut(BaseModel):
         )
 
 
-class StrategyList(BaseModel):
+class StrategyList(Model):
     items: list[StrategyOut]

@@ -8,7 +8,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     StrictBool,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from core.models.base import Model
 from core.models.exchange import Balance, BalanceSnapshot, ExchangeKey
 from core.schemas.types import DateText, DateTimeText, JsonNumber, UuidText
 
@@ -42,7 +42,7 @@ def exchange_symbol(value: str) -> str:
     return value
 
 
-class ExchangeKeyCreate(BaseModel):
+class ExchangeKeyCreate(Model):
     exchangeId: Literal["BINANCE"] = Field(description="Exchange ID")
     # strategyType is declared before tradeType so that tradeType's check can see it.
     strategyType: Literal["AUTOMATED", "MANUAL"] = Field(
@@ -63,13 +63,13 @@ class ExchangeKeyCreate(BaseModel):
         return value
 
 
-class ExchangeKeyUpdate(BaseModel):
+class ExchangeKeyUpdate(Model):
     model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Change to different name"}]})
 
     name: KeyName | None = Field(None, description="User defined name of the API key (1 to 24 characters)")
 
 
-class ExchangeKeyOut(BaseModel):
+class ExchangeKeyOut(Model):
     id: UuidText = Field(description="API_KEY_ID")
     exchangeId: Literal["BINANCE"] = Field(description="Exchange ID")
     tradeType: Literal["SPOT", "FUTURES"] = Field(description="API key trade type")
@@ -99,11 +99,11 @@ class ExchangeKeyOut(BaseModel):
         )
 
 
-class ExchangeKeyList(BaseModel):
+class ExchangeKeyList(Model):
     items: list[ExchangeKeyOut]
 
 
-class BalanceOut(BaseModel):
+class BalanceOut(Model):
     free: dict[str, JsonNumber] = Field(description="By asset: available to place a new order")
     used: dict[str, JsonNumber] = Field(description="By asset: on hold for other orders")
     total: dict[str, JsonNumber] = Field(description="By asset: the total amount")
@@ -113,11 +113,11 @@ class BalanceOut(BaseModel):
         return cls(free=balance.free, used=balance.used, total=balance.total)
 
 
-class TotalBalanceOut(BaseModel):
+class TotalBalanceOut(Model):
     USD: JsonNumber = Field(description="The sum of the account's active API key balances, in USD")
 
 
-class BalanceHistoryItem(BaseModel):
+class BalanceHistoryItem(Model):
     date: DateText = Field(description="Date the balance was captured")
     totalUSD: JsonNumber = Field(description="The key's total balance converted to USD")
 
@@ -126,7 +126,7 @@ class BalanceHistoryItem(BaseModel):
         return cls(date=snapshot.date, totalUSD=snapshot.total_usd)
 
 
-class BalanceHistory(BaseModel):
+class BalanceHistory(Model):
     items: list[BalanceHistoryItem]
     nextToken: str | None = Field(description="Pass as nextToken for the next page; null on the last")
 
@@ -141,7 +141,7 @@ def iso_date(value: str) -> str:
     return value
 
 
-class TickerOut(BaseModel):
+class TickerOut(Model):
     symbol: str = Field(description="Exchange symbol, e.g. BTC/USDT")
     timestamp: int | None = Field(description="Unix milliseconds")
     datetime: str | None = Field(description="ISO 8601")

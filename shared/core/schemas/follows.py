@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
 from core.api.fields import Uuid
+from core.models.base import Model
 from core.models.follows import FollowChange
 from core.schemas.trading import history_fields
 from core.schemas.types import DateTimeText, JsonNumber, UuidText
@@ -16,7 +17,7 @@ from core.services.follows import FollowView, NewFollow, StrategyTrade
 UuidInput = Annotated[Uuid, Field(json_schema_extra={"format": "uuid"})]
 
 
-class FollowCreate(BaseModel):
+class FollowCreate(Model):
     """POST /v1/priv/strategy/follow/exchange/key/{API_KEY_ID}"""
 
     active: StrictBool = Field(True, description="Follow status of the automated strategy")
@@ -33,7 +34,7 @@ class FollowCreate(BaseModel):
         )
 
 
-class FollowUpdate(BaseModel):
+class FollowUpdate(Model):
     """PUT /v1/priv/strategy/follow/{STRATEGY_FOLLOW_ID}: every field optional."""
 
     active: StrictBool | None = Field(
@@ -52,19 +53,19 @@ class FollowUpdate(BaseModel):
         )
 
 
-class FollowedStrategyOut(BaseModel):
+class FollowedStrategyOut(Model):
     id: UuidText = Field(description="STRATEGY_ID (List Strategy Automated)")
     active: bool = Field(description="Strategy active status")
     exchangeId: str = Field(description="EXCHANGE_ID")
     symbol: str = Field(description="Strategy exchange symbol")
 
 
-class FollowRiskProfileOut(BaseModel):
+class FollowRiskProfileOut(Model):
     id: UuidText = Field(description="STRATEGY_PROFILE_ID (List Strategy Risk Profile)")
     percentage: JsonNumber | None = Field(description="Risk of equity per trade, in percent")
 
 
-class FollowOut(BaseModel):
+class FollowOut(Model):
     id: UuidText = Field(description="STRATEGY_FOLLOW_ID")
     active: bool = Field(description="Follow status of the automated strategy")
     createdAt: DateTimeText = Field(description="First created datetime")
@@ -93,22 +94,22 @@ class FollowOut(BaseModel):
         )
 
 
-class FollowList(BaseModel):
+class FollowList(Model):
     items: list[FollowOut]
 
 
-class TriggerStrategyOut(BaseModel):
+class TriggerStrategyOut(Model):
     name: str | None
     exchangeId: str | None
     symbol: str
 
 
-class StrategyTriggerOut(BaseModel):
+class StrategyTriggerOut(Model):
     StrategyAutomated: TriggerStrategyOut
     tradeSide: str
 
 
-class StrategyHistoryItem(BaseModel):
+class StrategyHistoryItem(Model):
     """One order a followed strategy placed; the fields in the reference's order."""
 
     orderId: str | None
@@ -142,6 +143,6 @@ class StrategyHistoryItem(BaseModel):
         )
 
 
-class StrategyHistory(BaseModel):
+class StrategyHistory(Model):
     items: list[StrategyHistoryItem]
     nextToken: str | None = Field(description="Pass as nextToken for the next page; null on the last")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import Field, StrictBool
 
+from core.models.base import Model
 from core.models.notifications import NotificationSettings
 from core.services.notification_settings import AlertMethodView
 
@@ -21,7 +22,7 @@ API_NAMES = {
 SETTING_OF_API_NAME = {api: field for field, api in API_NAMES.items()}
 
 
-class NotificationSettingsUpdate(BaseModel):
+class NotificationSettingsUpdate(Model):
     """PUT body: every field optional, booleans only (``"true"`` or ``1`` is a 422)."""
 
     weeklyReport: StrictBool | None = None
@@ -39,7 +40,7 @@ class NotificationSettingsUpdate(BaseModel):
         return {SETTING_OF_API_NAME[name]: value for name, value in sent.items()}
 
 
-class NotificationSettingsOut(BaseModel):
+class NotificationSettingsOut(Model):
     weeklyReport: bool
     monthlyReport: bool
     emailNewOrder: bool
@@ -57,7 +58,7 @@ class NotificationSettingsOut(BaseModel):
         return cls(**values, createdAt=settings.created_at, updatedAt=settings.updated_at)
 
 
-class AlertMethodOut(BaseModel):
+class AlertMethodOut(Model):
     telegramBotUrl: str
     telegramAuthCode: str
     telegramActive: bool
@@ -75,7 +76,7 @@ class AlertMethodOut(BaseModel):
         )
 
 
-class Unsubscribed(BaseModel):
+class Unsubscribed(Model):
     """The one-click unsubscribe's answer: the setting the link turned off."""
 
     unsubscribed: str = Field(description="The setting now off, e.g. weeklyReport")

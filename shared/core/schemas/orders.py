@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from core.models.base import Model
 from core.models.trading import ExchangeFee, ExchangeFill, ExchangeOrder, ExchangePosition
 
 
-class FeeOut(BaseModel):
+class FeeOut(Model):
     cost: float | None = Field(description="Fee amount")
     currency: str | None = Field(description="Fee currency")
 
@@ -19,7 +20,7 @@ class FeeOut(BaseModel):
         return cls(cost=fee.cost, currency=fee.currency) if fee is not None else None
 
 
-class OrderOut(BaseModel):
+class OrderOut(Model):
     """An order as the exchange holds it (ccxt's unified order, Binance's type names)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -75,7 +76,7 @@ class OrderOut(BaseModel):
         )
 
 
-class TradeOut(BaseModel):
+class TradeOut(Model):
     """One execution of an order, with its fees."""
 
     id: str | None = Field(description="Exchange trade id")
@@ -109,7 +110,7 @@ class TradeOut(BaseModel):
         )
 
 
-class PositionOut(BaseModel):
+class PositionOut(Model):
     """The open futures position of one symbol (ccxt's unified position)."""
 
     symbol: str = Field(description="Exchange symbol, e.g. BTC/USDT")

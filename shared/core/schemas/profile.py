@@ -2,14 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from core.api.fields import AlphaName, CountryCode, LanguageCode, TimezoneName
+from core.models.base import Model
 from core.models.profile import Profile
 from core.schemas.types import DateTimeText
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(Model):
     """PUT body: every field optional; a field sent as null is cleared."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"language": "AR"}]})
@@ -38,7 +39,7 @@ class ProfileUpdate(BaseModel):
         return {names[field]: value for field, value in sent.items()}
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(Model):
     lastName: str | None = Field(description="Last name of the account user")
     firstName: str | None = Field(description="First name of the account user")
     country: str | None = Field(description="Country code of the account user")

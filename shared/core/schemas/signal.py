@@ -10,9 +10,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictStr, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from core.models.base import Model
 from core.models.signals import Signal, SignalAction
 from core.models.trading import EntryType, Side, StopTriggerType
 from core.schemas.rules import rule_error, validate_with_rules
@@ -38,7 +39,7 @@ def _iso_datetime(value: str) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-class SignalBody(BaseModel):
+class SignalBody(Model):
     action: Literal["OPEN", "CLOSE"] = "OPEN"
     side: Literal["BUY", "SELL"] | None = None
     type: Literal["MARKET", "LIMIT"] = "MARKET"
@@ -95,7 +96,7 @@ class SignalBody(BaseModel):
         )
 
 
-class SignalAccepted(BaseModel):
+class SignalAccepted(Model):
     triggerId: str = Field(description="The recorded trigger (StrategyAutomatedTrigger)")
     followers: int = Field(description="How many followers the signal fans out to")
 

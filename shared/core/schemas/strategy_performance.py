@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from core.models.base import Model
 from core.models.strategy_track import PeriodStatistics, StrategyTrade
 
 
-class PerformanceOut(BaseModel):
+class PerformanceOut(Model):
     netProfitPercent: float | None = Field(
         description="Compounded net profit of the range's trades, in percent"
     )
@@ -40,18 +41,18 @@ class HistoryItemOut(PerformanceOut):
         return cls(start=stats.start, endAt=stats.end_at, **PerformanceOut.of(stats).model_dump())
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(Model):
     items: list[HistoryItemOut]
 
 
-class StrategyExitOut(BaseModel):
+class StrategyExitOut(Model):
     price: float
     part: float = Field(description="Share of the trade's size this exit closed")
     reason: str = Field(description="TAKE_PROFIT, STOP_LOSS or SIGNAL")
     at: str
 
 
-class StrategyTradeOut(BaseModel):
+class StrategyTradeOut(Model):
     id: str
     side: str
     leverage: int
@@ -82,6 +83,6 @@ class StrategyTradeOut(BaseModel):
         )
 
 
-class StrategyTradesOut(BaseModel):
+class StrategyTradesOut(Model):
     items: list[StrategyTradeOut]
     nextToken: str | None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, StrictBool, StrictStr
+from pydantic import AfterValidator, Field, StrictBool, StrictStr
 from pydantic_core import PydanticCustomError
 
+from core.models.base import Model
 from core.models.billing import BillingInvoice, BillingSubscription
 from core.schemas.types import UuidText
 from core.services.billing import INVALID_SUBSCRIPTION_ID, CheckoutResult, SubscriptionChange, iso_of
@@ -32,7 +33,7 @@ SubscriptionId = Annotated[
 ]
 
 
-class SubscriptionTypeOut(BaseModel):
+class SubscriptionTypeOut(Model):
     id: UuidText = Field(description="SUBSCRIPTION_ID, of a public or a private plan")
     name: str = Field(description="Active subscription type name")
     maxBalanceUSD: int = Field(description="Max allowed balance in USD")
@@ -40,7 +41,7 @@ class SubscriptionTypeOut(BaseModel):
     strategyAutomated: bool = Field(description="Whether the plan may follow automated strategies")
 
 
-class UserSubscriptionOut(BaseModel):
+class UserSubscriptionOut(Model):
     paymentType: str = Field(description="Active subscription payment type, e.g. STRIPE")
     SubscriptionType: SubscriptionTypeOut
 
@@ -59,14 +60,14 @@ class UserSubscriptionOut(BaseModel):
         )
 
 
-class StripePlanOut(BaseModel):
+class StripePlanOut(Model):
     amount: int = Field(description="The unit amount in cents to be charged")
     currency: str = Field(description="Three-letter ISO currency code, in lowercase")
     interval: str = Field(description="How often the subscription is billed: day, week, month or year")
     trialPeriodDays: int | None = Field(description="Default number of trial days")
 
 
-class StripeSubscriptionOut(BaseModel):
+class StripeSubscriptionOut(Model):
     cancelAtPeriodEnd: bool = Field(
         description="Whether the subscription cancels at the current period's end"
     )
@@ -97,11 +98,11 @@ class StripeSubscriptionOut(BaseModel):
         )
 
 
-class CheckoutRequest(BaseModel):
+class CheckoutRequest(Model):
     subscriptionId: SubscriptionId = Field(description="Public SUBSCRIPTION_ID to get the checkout URL for")
 
 
-class CheckoutOut(BaseModel):
+class CheckoutOut(Model):
     url: str = Field(description="Stripe subscription checkout for SUBSCRIPTION_ID")
     successUrl: str = Field(description="Redirect URL after checkout is a success")
     cancelUrl: str = Field(description="Redirect URL after checkout is canceled")
@@ -120,7 +121,7 @@ class CheckoutOut(BaseModel):
         )
 
 
-class StripeSubscriptionUpdate(BaseModel):
+class StripeSubscriptionUpdate(Model):
     cancelAtPeriodEnd: StrictBool | None = Field(
         None, description="Whether the subscription should cancel at the end of the current period"
     )
@@ -132,7 +133,7 @@ class StripeSubscriptionUpdate(BaseModel):
         return SubscriptionChange(cancel_at_period_end=self.cancelAtPeriodEnd, plan_id=self.subscriptionId)
 
 
-class InvoiceOut(BaseModel):
+class InvoiceOut(Model):
     number: str | None = Field(description="The invoice number on the emails the customer receives")
     currency: str = Field(description="Three-letter ISO currency code, in lowercase")
     amountPaid: int = Field(description="The amount paid, in cents")
@@ -156,7 +157,7 @@ class InvoiceOut(BaseModel):
         )
 
 
-class WebhookReceived(BaseModel):
+class WebhookReceived(Model):
     """The answer to a verified Stripe event."""
 
     received: Literal[True] = Field(description="Always true: Stripe stops retrying on any 2xx")

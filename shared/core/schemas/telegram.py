@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from core.models.base import Model
 
 
-class _Lenient(BaseModel):
+class _Lenient(Model):
     model_config = ConfigDict(extra="ignore")
 
 
@@ -33,7 +35,7 @@ class TelegramUpdate(_Lenient):
     message: TelegramMessage | None = None
 
 
-class UpdateHandled(BaseModel):
+class UpdateHandled(Model):
     """The webhook's answer to an Update it handled (or ignores): Telegram stops retrying on any 2xx."""
 
     ok: bool = Field(description="Always true")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from core.models.base import Model
 
 
-class TradeEventDetail(BaseModel):
+class TradeEventDetail(Model):
     model_config = ConfigDict(extra="ignore")
 
     userId: str
@@ -25,7 +27,7 @@ class TradeEventDetail(BaseModel):
     index: int | None = None  # a take profit's, 1-based
 
 
-class TradeEventEnvelope(BaseModel):
+class TradeEventEnvelope(Model):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     id: str

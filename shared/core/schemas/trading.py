@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 from pydantic_core import InitErrorDetails
 
+from core.models.base import Model
 from core.models.trading import EntryType, OrderRequest, Side, StopTriggerType, TradeRecord
 from core.schemas.exchange import Symbol
 from core.schemas.rules import rule_error, validate_with_rules
@@ -18,7 +19,7 @@ from core.schemas.types import DateTimeText, IntegerInput, JsonNumber, NumberInp
 Price = Annotated[NumberInput, Field(gt=0)]
 
 
-class ManualOrderBody(BaseModel):
+class ManualOrderBody(Model):
     """POST /v1/priv/exchange/order/{API_KEY_ID}; the rules across fields are reported with the type errors.
 
     A field the route does not know is refused, not ignored: a misspelt ``stopTriggerPrice`` would
@@ -109,18 +110,18 @@ class ManualOrderBody(BaseModel):
         )
 
 
-class SymbolBody(BaseModel):
+class SymbolBody(Model):
     symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
 
 
-class LeverageBody(BaseModel):
+class LeverageBody(Model):
     symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
     leverage: Annotated[IntegerInput, Field(ge=1, le=125)] = Field(
         description="The new leverage, 1 to 125; over the wallet balance's limit the exchange refuses (1500)"
     )
 
 
-class MarginBody(BaseModel):
+class MarginBody(Model):
     symbol: Symbol = Field(description="Exchange symbol, e.g. BTC/USDT")
     type: Literal["ISOLATED", "CROSSED"] = Field(description="The new margin type")
 
@@ -142,7 +143,7 @@ def history_fields(record: TradeRecord) -> dict[str, Any]:
     }
 
 
-class ManualHistoryItem(BaseModel):
+class ManualHistoryItem(Model):
     orderId: str | None = Field(description="Exchange order id of the entry")
     price: JsonNumber | None = Field(description="Entry price")
     amount: JsonNumber | None = Field(description="Order amount")
@@ -162,6 +163,6 @@ class ManualHistoryItem(BaseModel):
         return cls(**history_fields(record))
 
 
-class ManualHistory(BaseModel):
+class ManualHistory(Model):
     items: list[ManualHistoryItem]
     nextToken: str | None = Field(description="Pass as nextToken for the next page; null on the last")
