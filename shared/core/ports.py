@@ -6,27 +6,28 @@ The adapters layer implements them with ccxt (and Stripe); unit tests hand in in
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from core.models.billing import (
-    BillingEvent,
-    BillingInvoice,
-    BillingPrice,
-    BillingSubscription,
-    CheckoutSession,
-)
-from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
-from core.models.notify import DirectoryUser, OutgoingEmail
-from core.models.trading import (
-    AccountSnapshot,
-    Candle,
-    ExchangeFill,
-    ExchangeOrder,
-    ExchangePosition,
-    MarketRules,
-    OrderSpec,
-    PriceRange,
-)
+if TYPE_CHECKING:  # annotations only: importing the ports loads no model module
+    from core.models.billing import (
+        BillingEvent,
+        BillingInvoice,
+        BillingPrice,
+        BillingSubscription,
+        CheckoutSession,
+    )
+    from core.models.exchange import Balance, ExchangeId, KeyPermissions, TradeType
+    from core.models.notify import DirectoryUser, OutgoingEmail
+    from core.models.trading import (
+        AccountSnapshot,
+        Candle,
+        ExchangeFill,
+        ExchangeOrder,
+        ExchangePosition,
+        MarketRules,
+        OrderSpec,
+        PriceRange,
+    )
 
 
 class ExchangeAccount(Protocol):
