@@ -73,8 +73,9 @@ class Settings(BaseModel):
     fanout_price_max_age_ms: int = 1000
     # How long one delivery of a follower's message holds it (more than the worker's timeout).
     fanout_lease_seconds: int = 60
-    # How long a plan or risk profile read serves the fan-out's followers (reference data change when seeded).
-    fanout_catalog_max_age_seconds: int = 60
+    # How long a plan, risk profile or strategy read serves a busy container (the fan-out reads them for every
+    # follower, the alerts for every trade): reference data change when seeded.
+    catalog_max_age_seconds: int = 60
     # The daily snapshot: its queue (one message per key), and its share of the egress IPs' request weight
     # per minute (USD-M, spot) over every container of its worker (at most ``snapshot_max_concurrency``).
     snapshot_queue_url: str = ""
@@ -162,7 +163,7 @@ _ENVIRONMENT_NAMES = {
     "fanout_read_weight_budget": "FANOUT_READ_WEIGHT_BUDGET",
     "fanout_price_max_age_ms": "FANOUT_PRICE_MAX_AGE_MS",
     "fanout_lease_seconds": "FANOUT_LEASE_SECONDS",
-    "fanout_catalog_max_age_seconds": "FANOUT_CATALOG_MAX_AGE_SECONDS",
+    "catalog_max_age_seconds": "CATALOG_MAX_AGE_SECONDS",
     "snapshot_queue_url": "SNAPSHOT_QUEUE_URL",
     "snapshot_weight_budget": "SNAPSHOT_WEIGHT_BUDGET",
     "snapshot_spot_weight_budget": "SNAPSHOT_SPOT_WEIGHT_BUDGET",

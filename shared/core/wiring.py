@@ -143,7 +143,7 @@ def fan_out_worker() -> FanOutWorker:
     from core.services.request_weight import RollingWeightBudget
 
     settings = get_settings()
-    catalog = CachedCatalogRepository(settings.fanout_catalog_max_age_seconds)
+    catalog = CachedCatalogRepository(settings.catalog_max_age_seconds)
     budget = RollingWeightBudget.share(settings.fanout_read_weight_budget, settings.fanout_max_concurrency)
     return FanOutWorker(
         triggers=TriggerRepository(),
@@ -468,6 +468,7 @@ def alert_service() -> AlertService:
     from core.config import get_settings
     from core.notify.email import SesMailer
     from core.observability import PowertoolsCounter
+    from core.repositories.catalog import CachedCatalogRepository
     from core.repositories.profile import ProfileRepository
     from core.repositories.trade_history import TradeRepository
     from core.services.alerts import AlertService
@@ -476,7 +477,7 @@ def alert_service() -> AlertService:
         notifications=notification_repository(),
         profiles=ProfileRepository(),
         trades=TradeRepository(),
-        catalog=catalog_repository(),
+        catalog=CachedCatalogRepository(get_settings().catalog_max_age_seconds),
         directory=user_directory(),
         mailer=SesMailer(get_settings().email_sender),
         bot=telegram_bot,

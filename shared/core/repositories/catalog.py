@@ -121,8 +121,9 @@ class CatalogRepository:
 
 
 class CachedCatalogRepository(CatalogRepository):
-    """The plans and risk profiles as a busy container keeps them (the signal fan-out reads both for every
-    follower): reference data change only when seeded, so a read serves for ``max_age_seconds``."""
+    """The plans, risk profiles and strategies as a busy container keeps them (the signal fan-out reads them
+    for every follower, the alerts for every trade): reference data change only when seeded, so a read
+    serves for ``max_age_seconds``."""
 
     def __init__(self, max_age_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self._max_age = max_age_seconds
@@ -146,3 +147,6 @@ class CachedCatalogRepository(CatalogRepository):
 
     def get_risk_profile(self, profile_id: str) -> RiskProfile | None:
         return self._cached("profile", profile_id, super().get_risk_profile)  # type: ignore[no-any-return]
+
+    def get_strategy(self, strategy_id: str) -> Strategy | None:
+        return self._cached("strategy", strategy_id, super().get_strategy)  # type: ignore[no-any-return]
