@@ -523,6 +523,8 @@ def report_service(chart: Callable[[list[tuple[date, float]]], bytes]) -> Report
         chart=chart,
         unsubscribe_url=lambda user_id, setting: unsubscribe_links().url(user_id, setting),
         count=PowertoolsCounter().count,
+        is_permanent=telegram_failure_is_final,
+        chat_is_gone=telegram_chat_is_gone,
     )
 
 

@@ -218,8 +218,21 @@ def test_a_chat_that_blocked_the_bot_is_unlinked_and_hears_nothing_more(notifica
     }
     # Then the chat is unlinked and every Telegram setting is off, as after /stop
     assert method(USER_A)["telegramActive"] is False
-    assert settings(USER_A)["telegramNewOrder"] is False
     # And once the user writes again (unblocking the bot), no alert goes to a chat no longer linked
     simulator.unblock_chat(2002)
     assert invoke("NotificationAlertFunction", _order_placed(USER_A, "t-after")) == {"batchItemFailures": []}
     assert len(simulator.messages(2002)) == heard
+
+
+def test_a_report_refused_by_a_chat_that_blocked_the_bot_unlinks_it_too(notifications):
+    simulator = notifications["simulator"]
+    simulator.open_chat(2003)
+    assert webhook(update(2003, f"/start {method(USER_A)['telegramAuthCode']}")) == 200
+    assert method(USER_A)["telegramActive"] is True
+    # When the user blocked the bot and the weekly report's photo is refused (403)
+    simulator.block_chat(2003)
+    report = json.dumps({"kind": "WEEKLY", "userId": USER_A, "runAt": "2026-11-30T00:30:00Z"})
+    answer = invoke("NotificationReportFunction", {"Records": [_alert_record("weekly", report)]})
+    # Then the chat is unlinked, as an alert refused so would unlink it, and the report is not retried
+    assert answer == {"batchItemFailures": []}
+    assert method(USER_A)["telegramActive"] is False

@@ -11,19 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from core.models.notifications import AlertKind, AlertMethod, Channel, NotificationSettings
+from core.models.notifications import AlertKind, Channel, NotificationSettings
 from core.models.notify import OutgoingEmail
 from core.models.trading import Side
 from core.notify.links import unsubscribe_headers
 from core.observability import logger
 from core.ports import ChatSender, Mailer, UserDirectory
 from core.repositories.catalog import CatalogRepository
-from core.repositories.notifications import MethodChanged, NotificationRepository
+from core.repositories.notifications import NotificationRepository
 from core.repositories.profile import ProfileRepository
 from core.repositories.trade_history import TradeRepository
 from core.schemas.trade_event import TradeEventEnvelope
 from core.services.notification_texts import AlertFacts, language_of, render_alert, zone_of
 from core.services.once import run_once
+from core.services.telegram_chats import GoneChats
 from core.timeutil import iso_now
 
 SEND_LEASE_SECONDS = 120
@@ -76,10 +77,7 @@ class AlertService:
         chat_is_gone: Callable[[Exception], bool] = lambda error: False,
         now: Callable[[], str] = iso_now,
     ) -> None:
-        # A chat that blocked the bot or no longer exists is unlinked (its Telegram settings turn off, as
-        # /stop does): no later alert is sent into it, and the user sees Telegram as not linked.
-        self._chat_is_gone = chat_is_gone
-        self._now = now
+        self._gone_chats = GoneChats(notifications, chat_is_gone, count, now)
         self._notifications = notifications
         self._profiles = profiles
         self._trades = trades
@@ -137,16 +135,12 @@ class AlertService:
                 text = render_alert(facts, language, zone, None).telegram
                 assert method is not None
                 linked, sender = method, bot
-
-                def send_telegram() -> None:
-                    try:
-                        sender.send_message(chat_id, text, parse_mode="HTML")
-                    except Exception as error:
-                        if self._chat_is_gone(error):
-                            self._unlink(linked)
-                        raise
-
-                outcomes[Channel.TELEGRAM] = self._once(f"{key}#TELEGRAM", send_telegram)
+                outcomes[Channel.TELEGRAM] = self._once(
+                    f"{key}#TELEGRAM",
+                    lambda: self._gone_chats.send(
+                        linked, lambda: sender.send_message(chat_id, text, parse_mode="HTML")
+                    ),
+                )
         logger.info(
             "alert",
             extra={
@@ -156,14 +150,6 @@ class AlertService:
             },
         )
         return outcomes
-
-    def _unlink(self, method: AlertMethod) -> None:
-        try:
-            self._notifications.unlink_chat(method, self._now())
-        except MethodChanged:
-            return  # linked again (or to another chat) meanwhile: that link stays
-        self._count("TelegramChatUnlinked")
-        logger.info("telegram chat unlinked: the bot was blocked or the chat is gone")
 
     def _once(self, key: str, send: Callable[[], object]) -> AlertOutcome:
         def attempt() -> AlertOutcome:

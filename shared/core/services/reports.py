@@ -29,6 +29,7 @@ from core.repositories.profile import ProfileRepository
 from core.repositories.trade_history import TradeRepository
 from core.services.notification_texts import ReportFacts, language_of, render_report, zone_of
 from core.services.once import run_once
+from core.services.telegram_chats import GoneChats
 from core.timeutil import to_iso
 
 SEND_LEASE_SECONDS = 300
@@ -129,7 +130,11 @@ class ReportService:
         chart: Callable[[list[tuple[date, float]]], bytes],
         unsubscribe_url: Callable[[str, str], str],
         count: Callable[[str], None],
+        is_permanent: Callable[[Exception], bool] = lambda error: False,
+        chat_is_gone: Callable[[Exception], bool] = lambda error: False,
     ) -> None:
+        self._is_permanent = is_permanent
+        self._gone_chats = GoneChats(notifications, chat_is_gone, count)
         self._notifications = notifications
         self._profiles = profiles
         self._keys = keys
@@ -173,10 +178,17 @@ class ReportService:
         chat_id = method.telegram_chat_id if method is not None else None
         bot = self._bot() if chat_id is not None else None
         if chat_id is not None and bot is not None:
+            assert method is not None
             rendered = render_report(facts, language, None, None)
+            linked = method
 
             def to_telegram() -> None:
-                bot.send_photo(chat_id, chart, caption=rendered.telegram[:1024], parse_mode="HTML")
+                self._gone_chats.send(
+                    linked,
+                    lambda: bot.send_photo(
+                        chat_id, chart, caption=rendered.telegram[:1024], parse_mode="HTML"
+                    ),
+                )
 
             outcomes["TELEGRAM"] = self._once(f"{key}#{Channel.TELEGRAM.value}", to_telegram)
         logger.info("report", extra={"report": request.kind.value, **outcomes})
@@ -184,7 +196,14 @@ class ReportService:
 
     def _once(self, key: str, send: Callable[[], object]) -> str:
         def attempt() -> str:
-            send()
+            try:
+                send()
+            except Exception as error:
+                if not self._is_permanent(error):
+                    raise  # released: the queue retries it
+                self._count("ReportUndeliverable")
+                logger.warning("report undeliverable", extra={"error": type(error).__name__})
+                return "UNDELIVERABLE"  # done: no retry changes it (a chat that is gone is unlinked)
             self._count("ReportSent")
             return "SENT"
 
