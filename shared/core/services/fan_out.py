@@ -133,7 +133,9 @@ class EquityCache:
         repository: EquityCacheRepository,
         budget: RollingWeightBudget,
         max_age_seconds: int,
-        wait_seconds: float = 10.0,
+        # Short of the worker's RESERVE_MS (8 s): a follower started with that much time left waits for
+        # weight, reads the account and places its order before the function's timeout, or is retried.
+        wait_seconds: float = 3.0,
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self._repository = repository
