@@ -5,7 +5,7 @@ The adapters layer implements them with ccxt (and Stripe); unit tests hand in in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the ports loads no model module
@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # annotations only: importing the ports loads no model module
         ExchangeOrder,
         ExchangePosition,
         MarketRules,
+        OrderRef,
         OrderSpec,
         PriceRange,
     )
@@ -153,9 +154,13 @@ class TradingAccount(ExchangeAccount, Protocol):
 
     def close_position(self, symbol: str, client_order_id: str) -> ExchangeOrder | None: ...
 
-    def flatten(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
-        """Cancels what could add to the position, closes it (reduce-only, ``client_order_id``), then cancels
-        its exits: a close that fails leaves the position with its stop. The closing order, or None if flat."""
+    def flatten(
+        self, symbol: str, client_order_id: str, entries: Sequence[OrderRef] | None = None
+    ) -> ExchangeOrder | None:
+        """Cancels the orders that could add to the position, closes it (reduce-only, ``client_order_id``),
+        then cancels its exits: a close that fails leaves the position with its stop. The closing order, or
+        None if flat. ``entries``: those orders, when the caller knows them all (its own trades' resting
+        entries); None looks them up."""
         ...
 
     def place(self, symbol: str, order: OrderSpec) -> ExchangeOrder:

@@ -590,9 +590,8 @@ def test_a_fault_at_any_step_leaves_the_position_protected_or_flat_and_a_retry_n
         assert again[1] == first[1]
 
 
-CLEAR_STEPS = [
+CLEAR_STEPS = [  # our records name our conditional entries: the clear does not look the book up
     "DELETE /fapi/v1/allOpenOrders",
-    "GET /fapi/v1/openAlgoOrders",
     "GET /fapi/v2/positionRisk",
     "POST /fapi/v1/order",
     "DELETE /fapi/v1/algoOpenOrders",
@@ -616,9 +615,13 @@ def test_a_clear_that_fails_at_any_step_never_leaves_the_earlier_position_withou
     held = position(key)
     if held is None:
         assert all(o["reduceOnly"] for o in open_orders(key))
-    else:
+    else:  # the close failed: the earlier trade keeps every exit, its stop and its take-profits
         assert held["contracts"] == 0.05
-        assert [o["amount"] for o in open_orders(key) if o["type"] == "stop"] == [0.05]
+        assert sorted((o["type"], o["amount"]) for o in open_orders(key)) == [
+            ("stop", 0.05),
+            ("take_profit", 0.025),
+            ("take_profit", 0.025),
+        ]
     # When the client retries once the exchange answers; Then the symbol holds the new trade alone, protected
     again = order(key, REFERENCE_ORDER, headers=headers)
     assert again[0] == 200, again
@@ -640,7 +643,8 @@ def test_cancelling_a_position_first_cancels_a_resting_trailing_entry_even_when_
     status, body, _ = order(key, {**trailing, "price": 19100, "callbackRate": 1})
     assert status == 200, body
     assert [o["reduceOnly"] for o in open_orders(key)] == [False]
-    # When the user cancels the symbol while the exchange cannot read the position
+    # When the user cancels the symbol while the exchange cannot read the position (this route looks the
+    # conditional book up: the position may hold orders our records do not know)
     exchange.set_faults(match="GET /fapi/v2/positionRisk", error_rate=1.0, status=503)
     status, _, _ = call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)
     exchange.set_faults()
@@ -648,3 +652,50 @@ def test_cancelling_a_position_first_cancels_a_resting_trailing_entry_even_when_
     assert status == 503
     assert open_orders(key) == []
     assert position(key) is None
+
+
+def test_a_new_order_cancels_our_resting_trailing_entry_before_it_can_trigger(key, exchange):
+    # Given our trailing-stop entry resting in the conditional book
+    trailing = {"symbol": "BTC/USDT", "type": "TRAILING_STOP", "side": "BUY", "amount": 0.05}
+    assert order(key, {**trailing, "price": 19100, "callbackRate": 1})[0] == 200
+    exchange.clear_received()
+    # When a new order replaces it
+    assert order(key, REFERENCE_ORDER)[0] == 200
+    # Then the trailing entry is gone, by its client id (our record names it: no look-up of the book), and
+    # only the new trade's position and exits are left
+    paths = [p for _, p in _received(exchange)]
+    assert "/fapi/v1/openAlgoOrders" not in paths
+    assert position(key)["contracts"] == 0.05
+    assert sorted(o["type"] for o in open_orders(key)) == ["stop", "take_profit", "take_profit"]
+
+
+def test_a_close_position_stop_placed_outside_this_api_stays_until_the_position_is_closed(exchange):
+    # Given a position with a stop placed on Binance itself, as its position TP/SL screen does (closePosition)
+    from adapters.exchange.trading import BinanceTradingAccount
+    from core.models.exchange import TradeType
+
+    exchange.set_price("BTC/USDT", 19200)
+    give_plan(USER_A, PROFESSIONAL)
+    credentials = exchange.create_account(balances={"USDT": 5000})
+    status, created = add_key(USER_A, credentials)
+    assert status == 200, created
+    key = created["id"]
+    assert order(key, {"symbol": "BTC/USDT", "type": "MARKET", "side": "BUY", "amount": 0.05})[0] == 200
+    client = BinanceTradingAccount(
+        TradeType.FUTURES, credentials["apiKey"], credentials["apiSecretKey"]
+    ).client
+    client.create_order(
+        "BTC/USDT:USDT", "market", "sell", None, None, {"stopLossPrice": 18000, "closePosition": True}
+    )
+    assert [o["reduceOnly"] for o in open_orders(key)] == [True]
+    # When the user cancels the symbol while the exchange cannot read the position
+    exchange.set_faults(match="GET /fapi/v2/positionRisk", error_rate=1.0, status=503)
+    status, _, _ = call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)
+    exchange.set_faults()
+    # Then the position still has that stop; once the exchange answers, the cancel leaves nothing
+    assert status == 503
+    assert position(key)["contracts"] == 0.05
+    assert len(open_orders(key)) == 1
+    assert call("DELETE", f"/v1/priv/exchange/position/{key}", user=USER_A, body=SYMBOL)[0] == 204
+    assert position(key) is None
+    assert open_orders(key) == []

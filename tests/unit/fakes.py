@@ -99,12 +99,16 @@ class FakeExchange:
         if order is not None and order.status == "open":
             order.status = "canceled"
 
-    def flatten(self, symbol, client_order_id):
-        """As the adapter: what could add to the position goes, the position is closed, then its exits."""
+    def flatten(self, symbol, client_order_id, entries=None):
+        """As the adapter: what could add to the position goes (the named entries, else every open order that
+        does not only reduce), the position is closed, then its exits."""
         self._check()
         self.calls.append("cancel_entries")
-        for order in self.orders.values():
-            if order.status == "open" and not order.reduce_only:
+        named = None if entries is None else {entry.client_order_id for entry in entries}
+        for client_id, order in self.orders.items():
+            if order.status == "open" and (
+                client_id in named if named is not None else not order.reduce_only
+            ):
                 order.status = "canceled"
         closed = self.close_position(symbol, client_order_id)
         self._check()

@@ -165,12 +165,12 @@ def test_a_retry_of_an_open_trade_returns_its_orders_and_places_nothing():
 
 def test_an_unreachable_exchange_during_compensation_leaves_the_record_for_the_monitor():
     class Unreachable(FakeExchange):
-        def flatten(self, symbol, client_order_id):
+        def flatten(self, symbol, client_order_id, entries=None):
             if "place:market" in self.calls:
                 from core.errors import ServiceUnavailableError
 
                 raise ServiceUnavailableError
-            return super().flatten(symbol, client_order_id)
+            return super().flatten(symbol, client_order_id, entries)
 
     saga = Saga()
     with pytest.raises(ExchangeBadRequest):

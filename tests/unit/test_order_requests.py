@@ -106,7 +106,7 @@ def test_an_unfinished_trade_of_ours_makes_the_clear_run():
     exchange, saga = CountingExchange(), Saga()
     crashing = CountingExchange(crash_on=OrderKind.STOP_LIMIT)
 
-    def unreachable(symbol, client_order_id):
+    def unreachable(symbol, client_order_id, entries=None):
         raise ServiceUnavailableError
 
     crashing.flatten = unreachable  # type: ignore[method-assign]

@@ -194,12 +194,12 @@ def test_a_compensation_that_failed_is_completed_so_the_433_the_user_got_is_true
     world.exchange.failing = {OrderKind.STOP_MARKET}
     real_flatten = world.exchange.flatten
 
-    def unreachable_after_entry(symbol, client_order_id):
+    def unreachable_after_entry(symbol, client_order_id, entries=None):
         if "place:market" in world.exchange.calls:
             from core.errors import ServiceUnavailableError
 
             raise ServiceUnavailableError
-        return real_flatten(symbol, client_order_id)
+        return real_flatten(symbol, client_order_id, entries)
 
     world.exchange.flatten = unreachable_after_entry  # type: ignore[method-assign]
     with pytest.raises(ExchangeBadRequest):

@@ -274,6 +274,14 @@ class CloseReason(StrEnum):
     LIQUIDATION = "LIQUIDATION"
 
 
+@dataclass(frozen=True)
+class OrderRef:
+    """An order by its client id, in the regular book or the conditional (algo) one."""
+
+    client_order_id: str
+    conditional: bool
+
+
 class PlacedOrder(Model):
     """An order of the trade as recorded: planned (no id yet) or placed."""
 

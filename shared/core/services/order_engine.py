@@ -58,6 +58,7 @@ from core.models.trading import (
     ExchangeOrder,
     JournalEntry,
     OrderKind,
+    OrderRef,
     OrderRequest,
     OrderSpec,
     Origin,
@@ -392,7 +393,9 @@ class OrderEngine:
                 record.journal.append(JournalEntry(at=iso_now(), step="symbol already clear"))
                 return
         self._trades.save(record)  # the clear is the first send: recorded before it goes out
-        closed = account.flatten(record.symbol, ids.clear)
+        # Our records name every resting entry of ours on the symbol; a position they do not know of (the
+        # account read listed the symbol) has its books looked up.
+        closed = account.flatten(record.symbol, ids.clear, resting_entries(earlier) if earlier else None)
         self.end_replaced_trades(record.key_id, record.symbol, closed, keep=record.trade_id, trades=earlier)
         if closed is not None:
             record.orders.append(
@@ -447,7 +450,7 @@ class OrderEngine:
             record, record.state, "compensate", f"{reason}: cancelling every order and closing the position"
         )
         try:
-            closed = account.flatten(record.symbol, ids.close)
+            closed = account.flatten(record.symbol, ids.close, resting_entries([record]))
         except Exception as error:
             # Nothing more can be done from here: the record stays unfinished for the monitor to repair.
             self._counter.count("CompensationsFailed")
@@ -494,6 +497,16 @@ class OrderEngine:
             planned=[placed_order(p.role, p.spec, None) for p in plan.orders],
             journal=[JournalEntry(at=now, step="planned")],
         )
+
+
+def resting_entries(records: list[TradeRecord]) -> list[OrderRef]:
+    """The trades' entries that may rest on the book (limit and trailing entries; a market entry never does)."""
+    return [
+        OrderRef(order.client_order_id, OrderKind(order.kind).conditional)
+        for record in records
+        for order in record.planned
+        if order.role == "entry" and OrderKind(order.kind) is not OrderKind.MARKET
+    ]
 
 
 def plan_of(record: TradeRecord) -> TradePlan:

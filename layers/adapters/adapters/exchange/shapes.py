@@ -48,7 +48,9 @@ def to_order(raw: dict[str, Any], conditional: bool = False) -> ExchangeOrder:
         type=original or raw.get("type"),
         time_in_force=raw.get("timeInForce"),
         post_only=raw.get("postOnly"),
-        reduce_only=raw.get("reduceOnly"),
+        # A stop or take-profit placed with closePosition (Binance's position TP/SL) reports reduceOnly
+        # false, yet can only close: it is an exit like ours.
+        reduce_only=True if str(info.get("closePosition")).lower() == "true" else raw.get("reduceOnly"),
         side=raw.get("side"),
         price=_number(raw.get("price")),
         stop_price=_number(stop_price),

@@ -21,6 +21,7 @@ only the symbols that hold a position or open (regular) orders; conditional orde
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from contextlib import suppress
 from decimal import Decimal
 from typing import Any
@@ -37,6 +38,7 @@ from core.models.trading import (
     ExchangePosition,
     MarketRules,
     OrderKind,
+    OrderRef,
     OrderSpec,
 )
 
@@ -187,27 +189,31 @@ class BinanceTradingAccount(BinanceAccount):
             if self.futures:
                 self.client.cancel_all_orders(market, {"trigger": True})
 
-    def flatten(self, symbol: str, client_order_id: str) -> ExchangeOrder | None:
+    def flatten(
+        self, symbol: str, client_order_id: str, entries: Sequence[OrderRef] | None = None
+    ) -> ExchangeOrder | None:
         """Leaves the symbol flat with nothing open, in the order that keeps a position covered until it is
-        gone: first whatever could add to it (the regular book, then the conditional orders that do not only
-        reduce, such as a trailing entry), then the position (reduce-only market), and only then its
-        conditional exits. A close that fails leaves the stop on the book.
+        gone: first the orders that could add to it (resting entries, a trailing entry), one by one, then the
+        position (reduce-only market), and only then its exits, stop and take-profits of both books. A close
+        that fails leaves every exit on the book.
 
-        USD-M: DELETE allOpenOrders, GET openAlgoOrders (and a DELETE per conditional entry), the position
-        and its closing order, DELETE algoOpenOrders."""
-        market = self._symbol(symbol)
+        ``entries``: the orders that could add to the position, when the caller knows them all (the order
+        engine, from its records); None looks them up (both books listed, every open order that does not
+        only reduce).
+
+        USD-M: a DELETE per entry (two GETs before them unless named), the position and its closing order,
+        DELETE allOpenOrders and DELETE algoOpenOrders."""
         with exchange_errors():
-            with suppress(ccxt_errors().OrderNotFound):  # nothing was open
-                self.client.cancel_all_orders(market)
-            if self.futures:
-                for raw in self.client.fetch_open_orders(market, None, None, {"trigger": True}):
-                    entry = to_order(raw, conditional=True)
-                    if not entry.reduce_only and entry.client_order_id:
-                        self.cancel_order(symbol, entry.client_order_id, conditional=True)
+            if entries is None:
+                entries = [
+                    OrderRef(order.client_order_id, order.conditional)
+                    for order in self.open_orders(symbol)
+                    if not order.reduce_only and order.client_order_id
+                ]
+            for entry in entries:
+                self.cancel_order(symbol, entry.client_order_id, entry.conditional)
         closed = self.close_position(symbol, client_order_id)
-        if self.futures:
-            with exchange_errors():
-                self.client.cancel_all_orders(market, {"trigger": True})
+        self.cancel_all_orders(symbol)
         return closed
 
     def cancel_order(self, symbol: str, client_order_id: str, conditional: bool) -> None:
