@@ -73,7 +73,7 @@ Rewritten by layers/trim.py lazy-init: each name is imported from its module on 
 of them when the package is imported; the names, ``__all__`` and the modules are the package's own."""
 
 import importlib
-
+{eager}
 __all__ = {names!r}
 _SOURCES = {sources!r}
 
@@ -123,7 +123,21 @@ def lazy_init(site: Path, package: str) -> None:
             raise SystemExit(f"{path}:{node.lineno}: not a plain re-export; lazy-init would change it")
     if names is None or set(names) - set(sources):
         raise SystemExit(f"{path}: __all__ is missing or names what it does not import")
-    path.write_text(LAZY_INIT.format(doc=doc.strip(), names=names, sources=sources), encoding="utf-8")
+    if '"""' in doc or "\\" in doc:
+        raise SystemExit(f"{path}: its docstring cannot be copied as it is")
+    # A name that is also a submodule (data_classes' ``event_source``) is imported now, as before: left to
+    # __getattr__, importing the submodule would bind the module to that name instead.
+    folder = path.parent
+    eager = {
+        name: module
+        for name, module in sources.items()
+        if (folder / f"{name}.py").is_file() or (folder / name / "__init__.py").is_file()
+    }
+    lines = "".join(f"from {module} import {name}\n" for name, module in eager.items())
+    lazy = {name: module for name, module in sources.items() if name not in eager}
+    path.write_text(
+        LAZY_INIT.format(doc=doc.strip(), eager=lines, names=names, sources=lazy), encoding="utf-8"
+    )
 
 
 def main(argv: list[str]) -> None:

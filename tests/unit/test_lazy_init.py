@@ -77,6 +77,16 @@ def test_a_name_is_imported_from_its_own_module(site: Path) -> None:
     assert same == "True"
 
 
+def test_a_name_that_is_also_a_submodule_stays_the_name_not_the_module(site: Path) -> None:
+    kinds = _run(
+        site,
+        "import aws_lambda_powertools.utilities.data_classes.event_source; "
+        "from aws_lambda_powertools.utilities.data_classes import event_source; "
+        "print(callable(event_source), type(event_source).__name__ != 'module')",
+    )
+    assert kinds == "True True"
+
+
 def test_an_unknown_name_is_an_attribute_error(site: Path) -> None:
     assert (
         _run(
