@@ -218,6 +218,7 @@ def test_a_chat_that_blocked_the_bot_is_unlinked_and_hears_nothing_more(notifica
     }
     # Then the chat is unlinked and every Telegram setting is off, as after /stop
     assert method(USER_A)["telegramActive"] is False
+    assert settings(USER_A)["telegramNewOrder"] is False
     # And once the user writes again (unblocking the bot), no alert goes to a chat no longer linked
     simulator.unblock_chat(2002)
     assert invoke("NotificationAlertFunction", _order_placed(USER_A, "t-after")) == {"batchItemFailures": []}

@@ -190,16 +190,22 @@ class ReportService:
                     ),
                 )
 
-            outcomes["TELEGRAM"] = self._once(f"{key}#{Channel.TELEGRAM.value}", to_telegram)
+            outcomes["TELEGRAM"] = self._once(
+                f"{key}#{Channel.TELEGRAM.value}", to_telegram, permanent=self._is_permanent
+            )
         logger.info("report", extra={"report": request.kind.value, **outcomes})
         return outcomes
 
-    def _once(self, key: str, send: Callable[[], object]) -> str:
+    def _once(
+        self, key: str, send: Callable[[], object], permanent: Callable[[Exception], bool] = lambda e: False
+    ) -> str:
+        """Sends once; ``permanent``: the refusals no retry changes (Telegram's), answered UNDELIVERABLE."""
+
         def attempt() -> str:
             try:
                 send()
             except Exception as error:
-                if not self._is_permanent(error):
+                if not permanent(error):
                     raise  # released: the queue retries it
                 self._count("ReportUndeliverable")
                 logger.warning("report undeliverable", extra={"error": type(error).__name__})
