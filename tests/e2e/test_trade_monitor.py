@@ -35,8 +35,9 @@ def _descendants(pid: int) -> list[int]:
 
 
 def kill_function_processes(stack) -> int:
-    """SIGKILL every Lambda worker process of the stack, as a crash of their containers would."""
-    killed = 0
+    """SIGKILL every Lambda worker process of the stack, as a crash of their containers would, and wait until
+    they are dead (a zombie or gone): a request sent meanwhile could still be handed to a dying one."""
+    killed = []
     for pid in _descendants(stack.process.pid):
         try:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
@@ -44,8 +45,18 @@ def kill_function_processes(stack) -> int:
             continue
         if b"--multiprocessing-fork" in command and b"resource_tracker" not in command:
             os.kill(pid, signal.SIGKILL)
-            killed += 1
-    return killed
+            killed.append(pid)
+    deadline = time.monotonic() + 10
+    for pid in killed:
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                break
+            if state in ("Z", "X"):
+                break
+            time.sleep(0.02)
+    return len(killed)
 
 
 def audit_log(stack) -> list[dict]:
