@@ -7,20 +7,13 @@ trade it describes: the trade is already on the exchange, and its record says wh
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
+from core import aws_clients
 from core.config import get_settings
 from core.observability import PowertoolsCounter, logger
 
 TRADE_EVENTS_SOURCE = "trading-api.trades"
-
-
-@cache
-def _client() -> Any:
-    from core.aws_clients import new_client
-
-    return new_client("events")
 
 
 class EventBridgePublisher:
@@ -38,7 +31,7 @@ class EventBridgePublisher:
             "Detail": json.dumps(detail, separators=(",", ":"), default=str),
         }
         try:
-            answer = _client().put_events(Entries=[entry])
+            answer = aws_clients.client("events").put_events(Entries=[entry])
             failed = answer.get("FailedEntryCount", 0)
         except Exception as error:  # the trade stands; the event is what is lost, and that is counted
             logger.error(

@@ -7,19 +7,10 @@ inside the request that signs an exchange call; it is never returned, logged or 
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
+from core import aws_clients
 from core.config import get_settings
 
 PURPOSE = "exchange-api-secret"
-
-
-@cache
-def _kms_client() -> Any:
-    from core.aws_clients import new_client
-
-    return new_client("kms")
 
 
 def _context(user_id: str, key_id: str) -> dict[str, str]:
@@ -35,14 +26,14 @@ class KmsSecretCipher:
         return self._key_id or get_settings().exchange_secrets_key_id
 
     def encrypt(self, user_id: str, key_id: str, secret: str) -> bytes:
-        answer = _kms_client().encrypt(
+        answer = aws_clients.client("kms").encrypt(
             KeyId=self.key_id, Plaintext=secret.encode("utf-8"), EncryptionContext=_context(user_id, key_id)
         )
         ciphertext: bytes = answer["CiphertextBlob"]
         return ciphertext
 
     def decrypt(self, user_id: str, key_id: str, ciphertext: bytes) -> str:
-        answer = _kms_client().decrypt(
+        answer = aws_clients.client("kms").decrypt(
             KeyId=self.key_id, CiphertextBlob=ciphertext, EncryptionContext=_context(user_id, key_id)
         )
         plaintext: bytes = answer["Plaintext"]

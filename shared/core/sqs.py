@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
-from typing import Any
+
+from core import aws_clients
 
 BATCH = 10  # SQS SendMessageBatch takes at most ten
 IN_FLIGHT = 8  # SendMessageBatch calls at once (botocore's pool holds 10 connections)
 
 
-@cache
-def _client() -> Any:
-    from core.aws_clients import new_client
-
-    return new_client("sqs")
-
-
 def _send_batch(queue_url: str, chunk: Sequence[str]) -> int:
     """How many of ``chunk`` SQS did not queue (a client error raises)."""
-    answer = _client().send_message_batch(
+    answer = aws_clients.client("sqs").send_message_batch(
         QueueUrl=queue_url,
         Entries=[{"Id": str(index), "MessageBody": body} for index, body in enumerate(chunk)],
     )

@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
+from core import aws_clients
+
 if TYPE_CHECKING:
     from core.api.pagination import PageTokenCodec
     from core.repositories.catalog import CatalogRepository
@@ -567,12 +569,6 @@ _FACTORIES = (
 
 
 # The AWS clients modules keep for the container, by module and function: forgotten with the services.
-_CLIENT_CACHES = (
-    ("core.sqs", "_client"),
-    ("core.secret_cipher", "_kms_client"),
-    ("core.event_bus", "_client"),
-    ("core.repositories.table", "transaction_connection"),
-)
 
 
 def reset() -> None:
@@ -582,10 +578,10 @@ def reset() -> None:
 
     for factory in _FACTORIES:
         factory.cache_clear()
-    for module_name, function in _CLIENT_CACHES:
-        module = sys.modules.get(module_name)
-        if module is not None:
-            getattr(module, function).cache_clear()
+    aws_clients.reset()
+    table = sys.modules.get("core.repositories.table")
+    if table is not None:
+        table.transaction_connection.cache_clear()
     parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.base")
     if parameters is not None:
         parameters.clear_caches()  # the Secrets Manager providers, each with its client and values

@@ -4,7 +4,7 @@ import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
-from core import sqs
+from core import aws_clients, sqs
 
 
 def _drain(queue_url: str) -> list[str]:
@@ -22,7 +22,7 @@ def _drain(queue_url: str) -> list[str]:
 
 @pytest.mark.parametrize("count", [1, 10, 11, 95])
 def test_every_body_is_queued_once(aws, count):
-    sqs._client.cache_clear()
+    aws_clients.reset()
     queue_url = boto3.client("sqs").create_queue(QueueName=f"send-test-{count}")["QueueUrl"]
     bodies = [f"message {index}" for index in range(count)]
     sqs.send_messages(queue_url, bodies)
@@ -32,8 +32,8 @@ def test_every_body_is_queued_once(aws, count):
 def test_messages_sqs_did_not_queue_are_an_error_after_the_other_batches_are_sent(aws):
     """SendMessageBatch answers 200 with the entries it refused under ``Failed``; the sender must not take
     that for success."""
-    sqs._client.cache_clear()
-    client = sqs._client()
+    aws_clients.reset()
+    client = aws_clients.client("sqs")
     queue_url = client.create_queue(QueueName="send-test-refused")["QueueUrl"]
     bodies = [f"message {index}" for index in range(30)]
 
@@ -55,7 +55,7 @@ def test_queues_still_count_and_deduplicate_as_sqs_does(aws):
     what a sender and a reader of the queue's attributes see is unchanged."""
     client = boto3.client("sqs")
     standard = client.create_queue(QueueName="send-test-counts")["QueueUrl"]
-    sqs._client.cache_clear()
+    aws_clients.reset()
     sqs.send_messages(standard, [f"message {index}" for index in range(25)])
     counts = client.get_queue_attributes(QueueUrl=standard, AttributeNames=["All"])["Attributes"]
     assert counts["ApproximateNumberOfMessages"] == "25"

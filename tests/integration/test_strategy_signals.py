@@ -189,6 +189,31 @@ def test_a_close_signal_leaves_every_follower_flat_with_no_orders(signals, aws):
         )
 
 
+def test_a_close_signal_cancels_a_resting_limit_entry_and_ends_its_trade(signals, aws):
+    from core.repositories.trade_history import TradeRepository
+
+    key, _ = follower(signals, USER_A, 5000, CONSERVATIVE)
+    queue = aws.local_values["StrategyFanOutQueue"]
+    post_signal({**SIGNAL, "type": "LIMIT", "price": 19100, "secret": secret()})
+    run_fan_out(queue)
+    listed = call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A, query={"symbol": "BTC/USDT"})[1]
+    assert "limit" in [o["type"] for o in listed]  # the entry rests below the market
+    (trade,) = TradeRepository().open_on(key, "BTC/USDT")
+    post_signal({"action": "CLOSE", "secret": secret()})
+    run_fan_out(queue)
+    assert (
+        call("GET", f"/v1/priv/exchange/order/{key}/list", user=USER_A, query={"symbol": "BTC/USDT"})[1] == []
+    )
+    assert positions(USER_A, key) is None
+    assert TradeRepository().open_on(key, "BTC/USDT") == []
+    ended = TradeRepository().get(USER_A, trade.trade_id)
+    assert ended is not None
+    assert (ended.state.value, ended.close_reason.value if ended.close_reason else None) == (
+        "CLOSED",
+        "SIGNAL",
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

@@ -3,19 +3,19 @@ the old endpoint is used again."""
 
 from __future__ import annotations
 
-from core import event_bus, secret_cipher, sqs, wiring
+from core import aws_clients, wiring
 from core.repositories import table
 
 
 def test_reset_forgets_the_containers_aws_clients(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
-    before = [sqs._client(), secret_cipher._kms_client(), event_bus._client(), table.dynamodb_client()]
+    before = [*map(aws_clients.client, ("sqs", "kms", "events")), table.dynamodb_client()]
     assert before[0].meta.endpoint_url == "http://127.0.0.1:1"
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:2")
     wiring.reset()
-    after = [sqs._client(), secret_cipher._kms_client(), event_bus._client(), table.dynamodb_client()]
+    after = [*map(aws_clients.client, ("sqs", "kms", "events")), table.dynamodb_client()]
     assert all(new is not old for new, old in zip(after, before, strict=True))
     assert {client.meta.endpoint_url for client in after} == {"http://127.0.0.1:2"}
     monkeypatch.delenv("AWS_ENDPOINT_URL")

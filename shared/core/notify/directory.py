@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import cached_property
 from typing import Any
 
+from core import aws_clients
 from core.models.notify import DirectoryUser
 
 
@@ -18,11 +18,9 @@ class CognitoUserDirectory:
     def __init__(self, user_pool_id: str) -> None:
         self._user_pool_id = user_pool_id
 
-    @cached_property
+    @property
     def _client(self) -> Any:
-        from core.aws_clients import new_client
-
-        return new_client("cognito-idp")
+        return aws_clients.client("cognito-idp")
 
     def email_of(self, user_id: str) -> str | None:
         """The user's verified email (the pool's username is the ``sub``), None for an unknown or disabled user."""

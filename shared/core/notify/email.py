@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from functools import cached_property
 from typing import Any
 
+from core import aws_clients
 from core.models.notify import OutgoingEmail
 
 
@@ -40,11 +40,9 @@ class SesMailer:
         self._sender = sender
         self._configuration_set = configuration_set
 
-    @cached_property
+    @property
     def _client(self) -> Any:
-        from core.aws_clients import new_client
-
-        return new_client("ses")
+        return aws_clients.client("ses")
 
     def send(self, message: OutgoingEmail) -> str:
         request: dict[str, Any] = {

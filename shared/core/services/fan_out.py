@@ -63,7 +63,7 @@ from core.repositories.strategy_trades import StrategyTradeRepository
 from core.repositories.trade_history import TradeRepository
 from core.repositories.triggers import FollowClaims, TriggerRepository
 from core.services.key_accounts import KeyAccounts
-from core.services.order_engine import OrderEngine, TradeOwner
+from core.services.order_engine import OrderEngine, TradeOwner, resting_entries
 from core.services.order_planner import ClientOrderIds
 from core.services.plan_limits import PlanLimits
 from core.services.request_weight import RollingWeightBudget
@@ -284,11 +284,15 @@ class FanOutWorker:
         signal = trigger.signal
         symbol = follow.symbol
         if signal.action is SignalAction.CLOSE:
+            # As the order engine's clear: our records name the entries that may rest on the book; only a
+            # symbol we hold no record of has its books looked up.
+            trades = self._trades.open_on(key.id, symbol)
             closed = account.flatten(
                 symbol,
                 ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:close", Origin.STRATEGY).close,
+                resting_entries(trades) if trades else None,
             )
-            self._engine.end_replaced_trades(key.id, symbol, closed, reason=CloseReason.SIGNAL)
+            self._engine.end_replaced_trades(key.id, symbol, closed, reason=CloseReason.SIGNAL, trades=trades)
             return outcome(Outcome.PLACED, amount=closed.amount if closed else None)
         ids = ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:{follow.id}", Origin.STRATEGY)
         try:
