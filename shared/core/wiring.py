@@ -43,6 +43,16 @@ def catalog_repository() -> CatalogRepository:
 
 
 @cache
+def cached_catalog_repository() -> CatalogRepository:
+    """The catalog as the workers read it for every record: plans, risk profiles and strategies kept for
+    ``CATALOG_MAX_AGE_SECONDS`` in the container, not read again per follower or per alert."""
+    from core.config import get_settings
+    from core.repositories.catalog import CachedCatalogRepository
+
+    return CachedCatalogRepository(get_settings().catalog_max_age_seconds)
+
+
+@cache
 def subscription_repository() -> SubscriptionRepository:
     from core.repositories.subscription import SubscriptionRepository
 
@@ -135,7 +145,6 @@ def fan_out_worker() -> FanOutWorker:
     the equity cache and its share of the request weight (``core.services.fan_out``)."""
     from adapters.exchange.binance import BinanceMarketData
     from core.config import get_settings
-    from core.repositories.catalog import CachedCatalogRepository
     from core.repositories.equity_cache import EquityCacheRepository
     from core.repositories.strategy_trades import StrategyTradeRepository
     from core.repositories.trade_history import TradeRepository
@@ -145,7 +154,7 @@ def fan_out_worker() -> FanOutWorker:
     from core.services.request_weight import RollingWeightBudget
 
     settings = get_settings()
-    catalog = CachedCatalogRepository(settings.catalog_max_age_seconds)
+    catalog = cached_catalog_repository()
     budget = RollingWeightBudget.share(settings.fanout_read_weight_budget, settings.fanout_max_concurrency)
     return FanOutWorker(
         triggers=TriggerRepository(),
@@ -470,7 +479,6 @@ def alert_service() -> AlertService:
     from core.config import get_settings
     from core.notify.email import SesMailer
     from core.observability import PowertoolsCounter
-    from core.repositories.catalog import CachedCatalogRepository
     from core.repositories.profile import ProfileRepository
     from core.repositories.trade_history import TradeRepository
     from core.services.alerts import AlertService
@@ -479,7 +487,7 @@ def alert_service() -> AlertService:
         notifications=notification_repository(),
         profiles=ProfileRepository(),
         trades=TradeRepository(),
-        catalog=CachedCatalogRepository(get_settings().catalog_max_age_seconds),
+        catalog=cached_catalog_repository(),
         directory=user_directory(),
         mailer=SesMailer(get_settings().email_sender),
         bot=telegram_bot,
@@ -532,6 +540,7 @@ def report_service(chart: Callable[[list[tuple[date, float]]], bytes]) -> Report
 
 _FACTORIES = (
     catalog_repository,
+    cached_catalog_repository,
     subscription_repository,
     plan_limits,
     page_tokens,
