@@ -311,7 +311,8 @@ def test_no_secret_in_any_response_or_log_line(exchange, funded, caplog, capsys)
 def test_the_key_limit_holds_under_concurrent_creates(exchange):
     """Eight creates race for two slots: the transaction lets exactly two through."""
     from core.errors import ApiKeyLimitExceeded
-    from core.repositories.exchange_keys import ExchangeKeyRepository, KeyLimits
+    from core.models.exchange import KeyLimits
+    from core.repositories.exchange_keys import ExchangeKeyRepository
 
     repository = ExchangeKeyRepository()
 

@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded
-from core.models.exchange import ExchangeId, KeyStatus, StrategyType, TradeType
-from core.repositories.exchange_keys import ExchangeKeyRepository, KeyHoldings, KeyLimits
+from core.models.exchange import ExchangeId, KeyLimits, KeyStatus, StrategyType, TradeType
+from core.repositories.exchange_keys import ExchangeKeyRepository, KeyHoldings
 from tests.support import ADVANCED, USER_A, USER_B, a_key, give_plan
 
 

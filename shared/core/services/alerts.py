@@ -23,7 +23,7 @@ from core.repositories.profile import ProfileRepository
 from core.repositories.trade_history import TradeRepository
 from core.schemas.trade_event import TradeEventEnvelope
 from core.services.notification_texts import AlertFacts, language_of, render_alert, zone_of
-from core.services.once import run_once
+from core.services.once import send_once
 from core.services.telegram_chats import GoneChats
 from core.timeutil import iso_now
 
@@ -152,20 +152,17 @@ class AlertService:
         return outcomes
 
     def _once(self, key: str, send: Callable[[], object]) -> AlertOutcome:
-        def attempt() -> AlertOutcome:
-            try:
-                send()
-            except Exception as error:
-                if not self._is_permanent(error):
-                    raise  # released: the queue retries it
-                self._count("AlertUndeliverable")
-                logger.warning("alert undeliverable", extra={"error": type(error).__name__})
-                return AlertOutcome.UNDELIVERABLE  # done: no retry changes it
-            self._count("AlertSent")
-            return AlertOutcome.SENT
-
-        outcome = run_once(self._notifications, f"ALERT#{key}", SEND_LEASE_SECONDS, KEEP_SENT_DAYS, attempt)
-        return outcome or AlertOutcome.DUPLICATE
+        delivery = send_once(
+            self._notifications,
+            f"ALERT#{key}",
+            SEND_LEASE_SECONDS,
+            KEEP_SENT_DAYS,
+            send,
+            self._is_permanent,
+            self._count,
+            "Alert",
+        )
+        return AlertOutcome(delivery.value)
 
     def _facts(self, envelope: TradeEventEnvelope, kind: AlertKind) -> AlertFacts:
         detail = envelope.detail

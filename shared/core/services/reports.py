@@ -28,7 +28,7 @@ from core.repositories.notifications import NotificationRepository
 from core.repositories.profile import ProfileRepository
 from core.repositories.trade_history import TradeRepository
 from core.services.notification_texts import ReportFacts, language_of, render_report, zone_of
-from core.services.once import run_once
+from core.services.once import send_once
 from core.services.telegram_chats import GoneChats
 from core.timeutil import to_iso
 
@@ -199,21 +199,19 @@ class ReportService:
     def _once(
         self, key: str, send: Callable[[], object], permanent: Callable[[Exception], bool] = lambda e: False
     ) -> str:
-        """Sends once; ``permanent``: the refusals no retry changes (Telegram's), answered UNDELIVERABLE."""
-
-        def attempt() -> str:
-            try:
-                send()
-            except Exception as error:
-                if not permanent(error):
-                    raise  # released: the queue retries it
-                self._count("ReportUndeliverable")
-                logger.warning("report undeliverable", extra={"error": type(error).__name__})
-                return "UNDELIVERABLE"  # done: no retry changes it (a chat that is gone is unlinked)
-            self._count("ReportSent")
-            return "SENT"
-
-        return run_once(self._notifications, key, SEND_LEASE_SECONDS, KEEP_SENT_DAYS, attempt) or "DUPLICATE"
+        """Sends once; ``permanent``: the refusals no retry changes (Telegram's), answered UNDELIVERABLE (a
+        chat that is gone is unlinked)."""
+        delivery = send_once(
+            self._notifications,
+            key,
+            SEND_LEASE_SECONDS,
+            KEEP_SENT_DAYS,
+            send,
+            permanent,
+            self._count,
+            "Report",
+        )
+        return delivery.value
 
     def daily_balances(self, user_id: str, first: date, last: date) -> list[tuple[date, float]]:
         """The user's total balance per day with snapshots (every key's summed), oldest first."""
