@@ -38,6 +38,37 @@ MODERATE = "3dc38f3d-4b4e-43b3-a102-e250b7cd3551"  # 2 % risk
 
 
 @dataclass
+class MachineCpu:
+    """The CPU time every process of this machine spent while the block ran (Linux's /proc/stat): how much
+    of the machine a figure used, so that a wall time bound by this machine's cores reads as such."""
+
+    cores: int = field(default_factory=lambda: os.cpu_count() or 1)
+    busy_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    _start: tuple[float, float] = (0.0, 0.0)
+
+    @staticmethod
+    def _busy() -> float:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+        idle = ticks[3] + ticks[4]  # idle and iowait
+        return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+    @property
+    def share(self) -> float:
+        """The busy share of all the machine's cores, 0 to 1."""
+        return self.busy_seconds / (self.wall_seconds * self.cores) if self.wall_seconds else 0.0
+
+    def __enter__(self) -> MachineCpu:
+        self._start = (self._busy(), time.monotonic())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.busy_seconds = self._busy() - self._start[0]
+        self.wall_seconds = time.monotonic() - self._start[1]
+
+
+@dataclass
 class WeightWatch:
     """Samples the simulator's per-IP used weight (its rolling minute) and remembers the peak."""
 

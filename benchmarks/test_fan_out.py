@@ -21,7 +21,7 @@ import os
 import time
 import uuid
 
-from benchmarks.support import WeightWatch, local_stack, seed_keys, signal_secret
+from benchmarks.support import MachineCpu, WeightWatch, local_stack, seed_keys, signal_secret
 
 FOLLOWERS = int(os.environ.get("BENCH_FOLLOWERS", "1000"))
 SEQUENTIAL_SAMPLE = int(os.environ.get("BENCH_SEQUENTIAL_SAMPLE", "40"))
@@ -74,7 +74,7 @@ def test_a_signal_reaches_1000_followers_within_30_seconds_and_the_weight_budget
         simulator.reset_weights()
         simulator.clear_received()
         body = {**SIGNAL, "secret": secret, "timestamp": iso_now(), "signalId": str(uuid.uuid4())}
-        with WeightWatch(simulator) as watch:
+        with WeightWatch(simulator) as watch, MachineCpu() as cpu:
             fired = time.monotonic()
             answer = bench.post(f"/v1/hook/strategy/{STRATEGY}/signal", body)
             accepted = time.monotonic() - fired
@@ -125,7 +125,8 @@ def test_a_signal_reaches_1000_followers_within_30_seconds_and_the_weight_budget
         f" {placed} placed, every follower done {parallel:.1f} s after the signal; {requests_seen} exchange"
         f" requests; peak used weight {watch.peak} on {watch.peak_ip} (limit {limit}); {throttled} throttled;"
         f" sequential {per_follower * 1000:.0f} ms a follower ({sample_placed}/{SEQUENTIAL_SAMPLE} placed)"
-        f" -> {sequential:.0f} s for {FOLLOWERS}; speedup {speedup:.1f}x"
+        f" -> {sequential:.0f} s for {FOLLOWERS}; speedup {speedup:.1f}x; the machine's {cpu.cores} cores"
+        f" {cpu.share:.0%} busy, {cpu.busy_seconds / FOLLOWERS * 1000:.0f} ms of CPU a follower"
     )
     bench_report.add(
         f"Signal fan-out: {FOLLOWERS} followers at {LATENCY_MS} ms, every order placed after the signal",
@@ -140,6 +141,18 @@ def test_a_signal_reaches_1000_followers_within_30_seconds_and_the_weight_budget
         measured=f"{watch.peak} ({throttled} throttled)",
         ratio=watch.peak / limit,
         met=watch.peak < limit and throttled == 0,
+    )
+    # Not a target: what bounds the wall time here. Every process of the stack shares this machine (moto
+    # answering every AWS call, the fan-out and alert workers, the simulator); on AWS each container has its
+    # own CPU, so a fan-out whose CPU fills this machine's cores takes the CPU's time, not the exchange's.
+    floor = cpu.busy_seconds / cpu.cores
+    bench_report.add(
+        f"Signal fan-out: CPU of the whole local stack per follower ({FOLLOWERS} followers, {cpu.cores} cores"
+        f" {cpu.share:.0%} busy)",
+        target="context: the wall-time floor it sets on this machine",
+        measured=f"{cpu.busy_seconds / FOLLOWERS * 1000:.0f} ms a follower: {floor:.1f} s on {cpu.cores} cores",
+        ratio=floor / parallel if parallel else None,
+        met=floor <= 30,
     )
     bench_report.add(
         f"Signal fan-out: speed-up over one follower after another ({SEQUENTIAL_SAMPLE}-follower sample"
