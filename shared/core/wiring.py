@@ -146,6 +146,8 @@ def fan_out_worker() -> FanOutWorker:
     from adapters.exchange.binance import BinanceMarketData
     from core.config import get_settings
     from core.repositories.equity_cache import EquityCacheRepository
+    from core.repositories.exchange_keys import ExchangeKeyRepository
+    from core.repositories.follower_reads import FollowerReads
     from core.repositories.strategy_trades import StrategyTradeRepository
     from core.repositories.trade_history import TradeRepository
     from core.repositories.triggers import FollowClaims, TriggerRepository
@@ -158,7 +160,9 @@ def fan_out_worker() -> FanOutWorker:
     budget = RollingWeightBudget.share(settings.fanout_read_weight_budget, settings.fanout_max_concurrency)
     return FanOutWorker(
         triggers=TriggerRepository(),
-        follows=follow_repository(),
+        reads=FollowerReads(
+            follow_repository(), subscription_repository(), ExchangeKeyRepository(), EquityCacheRepository()
+        ),
         accounts=key_accounts(),
         limits=PlanLimits(subscription_repository(), catalog),
         catalog=catalog,

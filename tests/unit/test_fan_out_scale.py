@@ -151,7 +151,9 @@ def test_a_follower_is_sized_from_a_fresh_cached_read_without_any_request():
     cache = MemoryCache()
     cache.items[("u", "k")] = AccountSnapshot(5000.0, frozenset(), read_at_ms=1_000_000)
     account = SnapshotAccount(1.0, 0)
-    read = equity_cache(cache, RollingWeightBudget(5), now_ms=1_000_000 + 900_000).snapshot("u", "k", account)  # type: ignore[arg-type]
+    read = equity_cache(cache, RollingWeightBudget(5), now_ms=1_000_000 + 900_000).snapshot(
+        "u", "k", account, cache.get("u", "k")
+    )  # type: ignore[arg-type]
     assert (read.equity_usdt, account.reads) == (5000.0, 0)
 
 
@@ -162,7 +164,9 @@ def test_a_missing_or_old_read_is_never_used_the_account_is_read_again_and_store
         cache.items[("u", "k")] = cached
     now = 900_001  # the cached read is 900.001 s old: one millisecond too old
     account = SnapshotAccount(1234.0, now)
-    read = equity_cache(cache, RollingWeightBudget(5), now_ms=now).snapshot("u", "k", account)  # type: ignore[arg-type]
+    read = equity_cache(cache, RollingWeightBudget(5), now_ms=now).snapshot(
+        "u", "k", account, cache.get("u", "k")
+    )  # type: ignore[arg-type]
     assert (read.equity_usdt, read.busy_symbols, account.reads) == (1234.0, frozenset({"ETH/USDT"}), 1)
     assert cache.items[("u", "k")] == read
 
@@ -174,7 +178,7 @@ def test_without_weight_left_for_a_fresh_read_the_follower_waits_for_a_retry_rat
     assert budget.take(5, 0)  # the minute's share is spent
     account = SnapshotAccount(1234.0, 10_000_000)
     with pytest.raises(EquityUnavailable):
-        equity_cache(cache, budget, now_ms=10_000_000).snapshot("u", "k", account)  # type: ignore[arg-type]
+        equity_cache(cache, budget, now_ms=10_000_000).snapshot("u", "k", account, cache.get("u", "k"))  # type: ignore[arg-type]
     assert account.reads == 0
 
 

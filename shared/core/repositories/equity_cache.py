@@ -16,7 +16,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute
 from pynamodb.exceptions import PutError
 
 from core.models.trading import AccountSnapshot
-from core.repositories.table import MainTableModel, condition_failed, user_partition
+from core.repositories.table import ItemRead, MainTableModel, condition_failed, user_partition
 
 EQUITY_PREFIX = "EQUITY#"
 
@@ -27,17 +27,25 @@ class EquityItem(MainTableModel):
     read_at_ms = NumberAttribute()
 
 
+def _snapshot(item: EquityItem) -> AccountSnapshot:
+    return AccountSnapshot(
+        equity_usdt=float(item.equity_usdt),
+        busy_symbols=frozenset(item.busy_symbols or []),
+        read_at_ms=int(item.read_at_ms),
+    )
+
+
 class EquityCacheRepository:
     def get(self, user_id: str, key_id: str) -> AccountSnapshot | None:
         try:
             item = EquityItem.get(user_partition(user_id), f"{EQUITY_PREFIX}{key_id}")
         except EquityItem.DoesNotExist:
             return None
-        return AccountSnapshot(
-            equity_usdt=float(item.equity_usdt),
-            busy_symbols=frozenset(item.busy_symbols or []),
-            read_at_ms=int(item.read_at_ms),
-        )
+        return _snapshot(item)
+
+    def read(self, user_id: str, key_id: str) -> ItemRead[AccountSnapshot]:
+        """``get`` as one read of several (``read_items``)."""
+        return ItemRead(EquityItem, user_partition(user_id), f"{EQUITY_PREFIX}{key_id}", _snapshot)
 
     def save(self, user_id: str, key_id: str, snapshot: AccountSnapshot) -> None:
         item = EquityItem(

@@ -52,6 +52,7 @@ from core.observability import logger
 from core.repositories.balance_snapshots import BalanceSnapshotRepository, SnapshotPage
 from core.repositories.table import (
     Gsi1Index,
+    ItemRead,
     MainTableModel,
     NamedTransaction,
     condition_failed,
@@ -121,6 +122,10 @@ def _shard(key_id: str) -> str:
     return f"ACTIVE_KEY#{zlib.crc32(key_id.encode()) % ACTIVE_KEY_SHARDS}"
 
 
+def _key_with_secret(item: ExchangeKeyItem) -> tuple[ExchangeKey, bytes]:
+    return _key(item), item.secret_ciphertext
+
+
 def _key(item: ExchangeKeyItem) -> ExchangeKey:
     return ExchangeKey(
         id=item.key_id,
@@ -164,7 +169,11 @@ class ExchangeKeyRepository:
 
     def get_with_secret(self, user_id: str, key_id: str) -> tuple[ExchangeKey, bytes] | None:
         item = self._item(user_id, key_id)
-        return (_key(item), item.secret_ciphertext) if item else None
+        return _key_with_secret(item) if item else None
+
+    def read_with_secret(self, user_id: str, key_id: str) -> ItemRead[tuple[ExchangeKey, bytes]]:
+        """``get_with_secret`` as one read of several (``read_items``)."""
+        return ItemRead(ExchangeKeyItem, user_partition(user_id), _key_sort_key(key_id), _key_with_secret)
 
     def _item(self, user_id: str, key_id: str) -> ExchangeKeyItem | None:
         try:

@@ -37,6 +37,7 @@ from core.repositories.exchange_keys import ExchangeKeyItem
 from core.repositories.table import (
     Gsi1Index,
     Gsi2Index,
+    ItemRead,
     MainTableModel,
     NamedTransaction,
     condition_failed,
@@ -120,6 +121,10 @@ def _item(follow: Follow, version: int) -> FollowItem:
     )
 
 
+def _follow_and_version(item: FollowItem) -> tuple[Follow, int]:
+    return _follow(item), int(item.version)
+
+
 def _follow(item: FollowItem) -> Follow:
     return Follow(
         id=item.follow_id,
@@ -166,7 +171,11 @@ class FollowRepository:
             item = FollowItem.get(user_partition(user_id), _follow_sk(follow_id), consistent_read=True)
         except FollowItem.DoesNotExist:
             return None
-        return _follow(item), int(item.version)
+        return _follow_and_version(item)
+
+    def read(self, user_id: str, follow_id: str) -> ItemRead[tuple[Follow, int]]:
+        """``get`` as one read of several (``read_items``)."""
+        return ItemRead(FollowItem, user_partition(user_id), _follow_sk(follow_id), _follow_and_version)
 
     def of_key(self, key_id: str) -> list[Follow]:
         """Every follow of one key, active or not, oldest first."""

@@ -16,7 +16,7 @@ from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import Condition, Or
 
 from core.models.subscription import PaymentType, UserSubscription
-from core.repositories.table import MainTableModel, condition_failed, user_partition
+from core.repositories.table import ItemRead, MainTableModel, condition_failed, user_partition
 
 SUBSCRIPTION_SORT_KEY = "SUBSCRIPTION"
 
@@ -49,18 +49,26 @@ def _not_older_than(fetched_at_ms: int) -> Condition:
     return Or(SubscriptionItem.synced_at.does_not_exist(), SubscriptionItem.synced_at <= fetched_at_ms)
 
 
+def _subscription(item: SubscriptionItem) -> UserSubscription:
+    return UserSubscription(
+        plan_id=item.plan_id,
+        payment_type=PaymentType(item.payment_type),
+        status=item.status,
+        updated_at=item.updated_at,
+    )
+
+
 class SubscriptionRepository:
     def get(self, user_id: str) -> UserSubscription | None:
         try:
             item = SubscriptionItem.get(user_partition(user_id), SUBSCRIPTION_SORT_KEY)
         except SubscriptionItem.DoesNotExist:
             return None
-        return UserSubscription(
-            plan_id=item.plan_id,
-            payment_type=PaymentType(item.payment_type),
-            status=item.status,
-            updated_at=item.updated_at,
-        )
+        return _subscription(item)
+
+    def read(self, user_id: str) -> ItemRead[UserSubscription]:
+        """``get`` as one read of several (``read_items``)."""
+        return ItemRead(SubscriptionItem, user_partition(user_id), SUBSCRIPTION_SORT_KEY, _subscription)
 
     def record_stripe_plan(
         self,

@@ -16,9 +16,11 @@ Items a user owns always live under ``USER#<sub>``, so a lookup by another user'
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.connection import Connection, TableConnection
@@ -159,6 +161,50 @@ def dynamodb_client() -> Any:
     lock keeps threads starting at once from each building one."""
     with _client_lock:
         return transaction_connection().client
+
+
+_Read = TypeVar("_Read")
+BATCH_GET_MAX_KEYS = 100  # BatchGetItem's limit
+BATCH_GET_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class ItemRead(Generic[_Read]):
+    """One item read by its keys, and what its repository makes of it (``read_items`` reads several at once)."""
+
+    model: type[MainTableModel]
+    pk: str
+    sk: str
+    convert: Callable[[Any], _Read]
+
+
+def read_items(*reads: ItemRead[Any]) -> list[Any]:
+    """The items of ``reads`` in one strongly consistent BatchGetItem (a round trip, not one per item), each
+    converted by its repository, None where an item does not exist; in the order asked. Keys DynamoDB leaves
+    unprocessed (throttling) are asked again, then an error."""
+    if len(reads) > BATCH_GET_MAX_KEYS:
+        raise ValueError(f"at most {BATCH_GET_MAX_KEYS} items at once")
+    table = get_settings().table_name
+    wanted = {(read.pk, read.sk) for read in reads}
+    keys = [{"PK": {"S": pk}, "SK": {"S": sk}} for pk, sk in wanted]
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for attempt in range(BATCH_GET_ATTEMPTS):
+        answer = dynamodb_client().batch_get_item(
+            RequestItems={table: {"Keys": keys, "ConsistentRead": True}}
+        )
+        for raw in answer.get("Responses", {}).get(table, []):
+            found[(raw["PK"]["S"], raw["SK"]["S"])] = raw
+        keys = answer.get("UnprocessedKeys", {}).get(table, {}).get("Keys", [])
+        if not keys:
+            break
+        time.sleep(0.05 * 2**attempt)
+    else:
+        raise PynamoDBException(f"{len(keys)} items left unread by BatchGetItem")
+    results: list[Any] = []
+    for read in reads:
+        raw = found.get((read.pk, read.sk))
+        results.append(None if raw is None else read.convert(read.model.from_raw_data(raw)))
+    return results
 
 
 class NamedTransaction:

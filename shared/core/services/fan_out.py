@@ -5,7 +5,8 @@ it; the trade's client order ids derive from the trigger and the follow, so even
 order and the outcome never places twice):
 
 1. The follow must still be active, its key active, AUTHORIZED, AUTOMATED and FUTURES (else SKIPPED
-   KEY_INACTIVE), and the user's plan must allow automation (else SKIPPED PLAN).
+   KEY_INACTIVE), and the user's plan must allow automation (else SKIPPED PLAN). The follow, the
+   subscription, the key and its cached account read come in one round trip (``FollowerReads``).
 2. OPEN: the follower's market price against the signal's (SKIPPED SLIPPAGE beyond ``maxSlippagePercent``),
    the amount sized to the follow's risk profile (SKIPPED BELOW_MINIMUM when the market would refuse it),
    the signal's leverage set on the symbol, then the order engine with origin STRATEGY: PLACED with its
@@ -46,7 +47,6 @@ from core.errors import (
     BusinessRuleError,
     ExchangeKeyInactive,
     FieldValidationError,
-    NotFoundError,
     ServiceUnavailableError,
 )
 from core.models.catalog import Plan
@@ -58,7 +58,7 @@ from core.observability import logger
 from core.ports import ExchangeMarketData, TradingAccount
 from core.repositories.catalog import CatalogRepository
 from core.repositories.equity_cache import EquityCacheRepository
-from core.repositories.follows import FollowRepository
+from core.repositories.follower_reads import FollowerReads
 from core.repositories.strategy_trades import StrategyTradeRepository
 from core.repositories.trade_history import TradeRepository
 from core.repositories.triggers import FollowClaims, TriggerRepository
@@ -147,8 +147,10 @@ class EquityCache:
     def fresh(self, snapshot: AccountSnapshot | None) -> bool:
         return snapshot is not None and self._clock_ms() - snapshot.read_at_ms <= self._max_age_ms
 
-    def snapshot(self, user_id: str, key_id: str, account: TradingAccount) -> AccountSnapshot:
-        cached = self._repository.get(user_id, key_id)
+    def snapshot(
+        self, user_id: str, key_id: str, account: TradingAccount, cached: AccountSnapshot | None
+    ) -> AccountSnapshot:
+        """``cached``: the key's stored read, as the caller just read it (``FollowerReads``)."""
         if cached is not None and self.fresh(cached):
             return cached
         if not self._budget.take(ACCOUNT_READ_WEIGHT, self._wait):
@@ -176,7 +178,7 @@ class FanOutWorker:
     def __init__(
         self,
         triggers: TriggerRepository,
-        follows: FollowRepository,
+        reads: FollowerReads,
         accounts: KeyAccounts,
         limits: PlanLimits,
         catalog: CatalogRepository,
@@ -192,7 +194,7 @@ class FanOutWorker:
         clock_ms: Callable[[], int] = now_ms,
     ) -> None:
         self._triggers = triggers
-        self._follows = follows
+        self._reads = reads
         self._accounts = accounts
         self._limits = limits
         self._catalog = catalog
@@ -270,17 +272,21 @@ class FanOutWorker:
                 trade_id=trade,
             )
 
-        found = self._follows.get(user_id, follow_id)
-        if found is None or not found[0].active or found[0].strategy_id != trigger.strategy_id:
+        state = self._reads.read(user_id, follow_id, key_id)  # one round trip for the four reads
+        follow = state.follow
+        if follow is None or not follow.active or follow.strategy_id != trigger.strategy_id:
             return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
-        follow = found[0]
-        plan = self._limits.for_user(user_id).plan
+        plan = self._limits.plan_of_subscription(state.subscription)
         if plan is None or not plan.strategy_automated:
             return outcome(Outcome.SKIPPED, SkipReason.PLAN)
-        try:
-            key, account = self._accounts.trading(user_id, key_id, automated_futures)
-        except (NotFoundError, ExchangeKeyInactive):
+        if state.key is None:
             return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
+        key, ciphertext = state.key
+        try:
+            automated_futures(key)
+        except ExchangeKeyInactive:
+            return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
+        account = self._accounts.open_trading(key, ciphertext)
         signal = trigger.signal
         symbol = follow.symbol
         if signal.action is SignalAction.CLOSE:
@@ -296,7 +302,9 @@ class FanOutWorker:
             return outcome(Outcome.PLACED, amount=closed.amount if closed else None)
         ids = ClientOrderIds.for_request(user_id, key.id, f"{trigger.id}:{follow.id}", Origin.STRATEGY)
         try:
-            return self._open(trigger, follow.risk_profile_id, plan, key, account, ids, symbol, outcome)
+            return self._open(
+                trigger, follow.risk_profile_id, plan, key, account, ids, symbol, outcome, state.equity
+            )
         except ServiceUnavailableError:
             if self._trades.get(user_id, ids.trade_id) is None:
                 raise  # nothing was started: SQS delivers the message again
@@ -312,6 +320,7 @@ class FanOutWorker:
         ids: ClientOrderIds,
         symbol: str,
         outcome: Callable[..., FollowerOutcome],
+        cached_equity: AccountSnapshot | None,
     ) -> FollowerOutcome:
         signal = trigger.signal
         assert signal.side is not None
@@ -324,7 +333,7 @@ class FanOutWorker:
         if signal.max_slippage_percent is not None and slippage > signal.max_slippage_percent:
             return outcome(Outcome.SKIPPED, SkipReason.SLIPPAGE)
         entry = signal.price if signal.type is EntryType.LIMIT and signal.price else mark
-        snapshot = self._equity.snapshot(key.user_id, key.id, account)
+        snapshot = self._equity.snapshot(key.user_id, key.id, account, cached_equity)
         amount = follower_amount(
             equity_usd=snapshot.equity_usdt,
             max_balance_usd=plan.max_balance_usd,

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Protocol
 
 from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded, SubscriptionFeatureUnauthorized
 from core.models.catalog import Plan
+from core.models.subscription import UserSubscription
 from core.observability import logger
-from core.services.subscription import current_plan
+from core.services.subscription import current_plan, plan_of_subscription
 
 if TYPE_CHECKING:  # handed in by core.wiring
     from core.repositories.catalog import CatalogRepository
@@ -55,6 +56,11 @@ class PlanLimits:
 
     def plan_of(self, user_id: str) -> Plan | None:
         current = current_plan(self._subscriptions, self._catalog, user_id)
+        return current.plan if current else None
+
+    def plan_of_subscription(self, subscription: UserSubscription | None) -> Plan | None:
+        """``plan_of`` for a subscription record already read (the fan-out reads it with the follow)."""
+        current = plan_of_subscription(subscription, self._catalog)
         return current.plan if current else None
 
     def for_user(self, user_id: str) -> UserLimits:

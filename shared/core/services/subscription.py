@@ -25,7 +25,13 @@ def current_plan(
     subscriptions: SubscriptionRepository, catalog: CatalogRepository, user_id: str
 ) -> CurrentPlan | None:
     """The plan whose limits bind the user now, or None without an active subscription."""
-    subscription = subscriptions.get(user_id)
+    return plan_of_subscription(subscriptions.get(user_id), catalog)
+
+
+def plan_of_subscription(
+    subscription: UserSubscription | None, catalog: CatalogRepository
+) -> CurrentPlan | None:
+    """The plan a subscription record binds its user to (``current_plan`` of a record already read)."""
     if subscription is None or subscription.status not in ACTIVE_STATUSES:
         return None
     plan = catalog.get_plan(subscription.plan_id)
