@@ -53,9 +53,4 @@ class FollowerReads:
             self._keys.read_with_secret(user_id, key_id),
             self._equity.read(user_id, key_id),
         )
-        return FollowerState(
-            follow=follow[0] if follow is not None else None,
-            subscription=subscription,
-            key=key,
-            equity=equity,
-        )
+        return FollowerState(follow=follow, subscription=subscription, key=key, equity=equity)

@@ -121,10 +121,6 @@ def _item(follow: Follow, version: int) -> FollowItem:
     )
 
 
-def _follow_and_version(item: FollowItem) -> tuple[Follow, int]:
-    return _follow(item), int(item.version)
-
-
 def _follow(item: FollowItem) -> Follow:
     return Follow(
         id=item.follow_id,
@@ -171,11 +167,11 @@ class FollowRepository:
             item = FollowItem.get(user_partition(user_id), _follow_sk(follow_id), consistent_read=True)
         except FollowItem.DoesNotExist:
             return None
-        return _follow_and_version(item)
+        return _follow(item), int(item.version)
 
-    def read(self, user_id: str, follow_id: str) -> ItemRead[tuple[Follow, int]]:
-        """``get`` as one read of several (``read_items``)."""
-        return ItemRead(FollowItem, user_partition(user_id), _follow_sk(follow_id), _follow_and_version)
+    def read(self, user_id: str, follow_id: str) -> ItemRead[Follow]:
+        """The follow of ``get`` (without its version), as one read of several (``read_items``)."""
+        return ItemRead(FollowItem, user_partition(user_id), _follow_sk(follow_id), _follow)
 
     def of_key(self, key_id: str) -> list[Follow]:
         """Every follow of one key, active or not, oldest first."""

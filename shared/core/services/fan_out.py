@@ -283,10 +283,9 @@ class FanOutWorker:
             return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
         key, ciphertext = state.key
         try:
-            automated_futures(key)
+            account = self._accounts.open_trading(key, ciphertext, automated_futures)
         except ExchangeKeyInactive:
             return outcome(Outcome.SKIPPED, SkipReason.KEY_INACTIVE)
-        account = self._accounts.open_trading(key, ciphertext)
         signal = trigger.signal
         symbol = follow.symbol
         if signal.action is SignalAction.CLOSE:

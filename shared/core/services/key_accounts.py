@@ -38,8 +38,11 @@ class KeyAccounts:
         secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
         return self._connector.account(key.exchange_id, key.trade_type, key.api_key, secret)
 
-    def open_trading(self, key: ExchangeKey, ciphertext: bytes) -> TradingAccount:
-        """The trading account of a key already loaded with its secret (the equity cache's reads)."""
+    def open_trading(self, key: ExchangeKey, ciphertext: bytes, *rules: KeyRule) -> TradingAccount:
+        """The trading account of a key already loaded with its secret (the equity cache's reads, the
+        fan-out's follower reads), checked by ``rules`` first."""
+        for rule in rules:
+            rule(key)
         secret = self._cipher.decrypt(key.user_id, key.id, ciphertext)
         return self._connector.trading_account(key.exchange_id, key.trade_type, key.api_key, secret)
 

@@ -12,7 +12,7 @@ from core.errors import ApiBalanceLimitExceeded, ApiKeyLimitExceeded, Subscripti
 from core.models.catalog import Plan
 from core.models.subscription import UserSubscription
 from core.observability import logger
-from core.services.subscription import current_plan, plan_of_subscription
+from core.services.subscription import plan_of_subscription
 
 if TYPE_CHECKING:  # handed in by core.wiring
     from core.repositories.catalog import CatalogRepository
@@ -55,8 +55,7 @@ class PlanLimits:
         self._catalog = catalog
 
     def plan_of(self, user_id: str) -> Plan | None:
-        current = current_plan(self._subscriptions, self._catalog, user_id)
-        return current.plan if current else None
+        return self.plan_of_subscription(self._subscriptions.get(user_id))
 
     def plan_of_subscription(self, subscription: UserSubscription | None) -> Plan | None:
         """``plan_of`` for a subscription record already read (the fan-out reads it with the follow)."""
